@@ -1,1 +1,166 @@
-// placeholder
+// peerdist hash: content information for a file (or stdin), as a content server would publish
+// it.
+#include <unistd.h>
+
+#include <charconv>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "commands.hpp"
+#include "io.hpp"
+#include "key_options.hpp"
+#include "peerdist/pccrc/builder.hpp"
+#include "peerdist/pccrc/codec.hpp"
+#include "peerdist/pccrc/range.hpp"
+#include "progress.hpp"
+
+namespace peerdist::cli {
+namespace {
+
+struct HashOptions {
+  std::string input;
+  int ci_version = 1;
+  std::string hash = "sha256";
+  KeyOptions key;
+  std::string range;
+  std::string output = "-";
+  unsigned threads = 0;
+  bool progress = false;
+  bool no_progress = false;
+};
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+// "START-END" (inclusive, as in an HTTP Range header) or "START-" (to the end of the content).
+// Returns the half-open range; end = nullopt means "to the end".
+struct RangeArgument {
+  std::uint64_t start = 0;
+  std::optional<std::uint64_t> end_exclusive;
+};
+
+Expected<RangeArgument, std::string> parse_range(std::string_view text) {
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    return Unexpected("--range: expected START-END or START-, got '" + std::string(text) + "'");
+  }
+  const auto start = parse_number(text.substr(0, dash));
+  if (!start) return Unexpected("--range: bad start in '" + std::string(text) + "'");
+  RangeArgument out{*start, std::nullopt};
+  const auto end_text = text.substr(dash + 1);
+  if (end_text.empty()) return out;
+  const auto last = parse_number(end_text);
+  if (!last || *last < *start || *last == UINT64_MAX) {
+    return Unexpected("--range: bad end in '" + std::string(text) + "' (END is inclusive, >= START)");
+  }
+  out.end_exclusive = *last + 1;
+  return out;
+}
+
+Expected<pccrc::HashScheme, std::string> scheme_for(const HashOptions& o, bool hash_given) {
+  if (o.ci_version == 2) {
+    if (hash_given && o.hash != "sha512") {
+      return Unexpected(std::string("--hash: content information V2 always uses SHA-512 "
+                                    "(truncated to 32 bytes)"));
+    }
+    return pccrc::HashScheme::v2();
+  }
+  static const std::map<std::string, crypto::HashAlgorithm> kHashes = {
+      {"sha256", crypto::HashAlgorithm::sha256},
+      {"sha384", crypto::HashAlgorithm::sha384},
+      {"sha512", crypto::HashAlgorithm::sha512}};
+  return pccrc::HashScheme{pccrc::Version::v1, kHashes.at(o.hash)};
+}
+
+int fail(const std::string& message) {
+  std::cerr << "peerdist hash: " << message << '\n';
+  return kExitFailure;
+}
+
+int run_hash(const HashOptions& o, bool hash_given) {
+  auto scheme = scheme_for(o, hash_given);
+  if (!scheme) return fail(scheme.error());
+  std::optional<RangeArgument> range;
+  if (!o.range.empty()) {
+    auto parsed = parse_range(o.range);
+    if (!parsed) return fail(parsed.error());
+    range = *parsed;
+  }
+  if (o.output == "-" && is_terminal(STDOUT_FILENO)) {
+    return fail("content information is binary: not writing it to a terminal. Use -o FILE, or "
+                "pipe it (e.g. into 'peerdist info -').");
+  }
+  auto in = InputFile::open(o.input);
+  if (!in) return fail(in.error());
+  auto secret = o.key.resolve();
+  if (!secret) return fail(secret.error());
+
+  pccrc::ContentInformationBuilder builder(*secret, pccrc::BuildOptions{*scheme, o.threads, {}});
+  const auto mode = o.no_progress ? Progress::Mode::never
+                    : o.progress  ? Progress::Mode::always
+                                  : Progress::Mode::automatic;
+  Progress progress("hashing " + (o.input == "-" ? std::string("stdin") : o.input), in->size(), mode);
+  for (;;) {
+    auto space = builder.prepare();
+    auto n = in->read(space);
+    if (!n) return fail(n.error());
+    if (*n == 0) break;
+    builder.commit(*n);
+    progress.update(builder.bytes_added());
+  }
+  progress.finish();
+
+  auto ci = builder.finish();
+  if (!ci) return fail(ci.error().message());
+  if (range) {
+    const std::uint64_t length = ci->range.end;
+    const std::uint64_t end = range->end_exclusive.value_or(length);
+    if (range->start >= length || end > length) {
+      return fail("--range " + o.range + " is outside the content (" + std::to_string(length) +
+                  " bytes)");
+    }
+    auto sliced = pccrc::slice(*ci, {range->start, end});
+    if (!sliced) return fail("--range " + o.range + ": " + sliced.error().message());
+    ci = std::move(*sliced);
+  }
+  auto written = write_all(o.output, pccrc::encode(*ci));
+  if (!written) return fail(written.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_hash_command(CLI::App& app, Runner& chosen) {
+  auto options = std::make_shared<HashOptions>();
+  auto* cmd = app.add_subcommand("hash", "Compute the content information of a file");
+  cmd->add_option("FILE", options->input, "the content ('-' for stdin)")->required();
+  cmd->add_option("--ci-version", options->ci_version, "content information version")
+      ->check(CLI::IsMember({1, 2}))
+      ->capture_default_str();
+  auto* hash = cmd->add_option("--hash", options->hash, "V1 hash algorithm")
+                   ->check(CLI::IsMember({"sha256", "sha384", "sha512"}))
+                   ->capture_default_str();
+  options->key.add_to(*cmd);
+  cmd->add_option("--range", options->range,
+                  "only the byte range START-END (END inclusive, as in HTTP) or START-");
+  cmd->add_option("-o,--output", options->output, "where to write the content information ('-' = stdout)")
+      ->capture_default_str();
+  cmd->add_option("--threads", options->threads, "hashing threads (0 = one per core)")
+      ->capture_default_str();
+  auto* on = cmd->add_flag("--progress", options->progress, "always show progress on stderr");
+  auto* off = cmd->add_flag("--no-progress", options->no_progress, "never show progress");
+  on->excludes(off);
+  cmd->callback([options, hash, &chosen] {
+    const bool hash_given = hash->count() > 0;
+    chosen = [options, hash_given] { return run_hash(*options, hash_given); };
+  });
+}
+
+}  // namespace peerdist::cli

@@ -1,0 +1,21 @@
+// The subcommands of `peerdist`. Each add_*_command registers itself on the application and,
+// when chosen on the command line, stores the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace peerdist::cli {
+
+// Exit statuses of every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // bad input, I/O error, invalid content information
+inline constexpr int kExitUsage = 2;    // bad command line
+
+using Runner = std::function<int()>;
+
+void add_hash_command(CLI::App& app, Runner& chosen);
+void add_info_command(CLI::App& app, Runner& chosen);
+
+}  // namespace peerdist::cli
