@@ -1,1 +1,379 @@
-// placeholder: being written
+// The streaming, parallel builder: the derived V1 vector byte for byte, equality with a naive
+// single-threaded model of spec digest §5-§6 for every scheme, and independence from the
+// number of threads and from how the content is fed.
+#include "peerdist/pccrc/builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "peerdist/crypto/hash.hpp"
+#include "peerdist/pccrc/codec.hpp"
+#include "peerdist/pccrc/constants.hpp"
+#include "peerdist/pccrc/errc.hpp"
+#include "peerdist/util/hex.hpp"
+
+#include "support/test_data.hpp"
+#include "support/vector_file.hpp"
+
+namespace peerdist::pccrc {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+using test::VectorFile;
+
+constexpr std::size_t kMiB = std::size_t{1} << 20U;
+
+const ServerSecret& test_secret() {
+  static const ServerSecret secret(test::random_content(32, 2024));
+  return secret;
+}
+
+// --- The naive model: one pass, one thread, straight from the spec digest. ---
+
+ContentInformation reference_v1(std::span<const std::uint8_t> content, const ServerSecret& secret,
+                                crypto::HashAlgorithm algorithm) {
+  ContentInformation ci;
+  ci.scheme = HashScheme{Version::v1, algorithm};
+  ci.range = {0, content.size()};
+  const crypto::Digest ks = secret.ks(ci.scheme);
+  for (std::size_t at = 0; at < content.size(); at += kV1SegmentSize) {
+    Segment s;
+    s.index = SegmentIndex{at / kV1SegmentSize};
+    s.offset = at;
+    s.length = static_cast<std::uint32_t>(std::min<std::size_t>(kV1SegmentSize, content.size() - at));
+    Bytes list;
+    for (std::size_t b = 0; b < s.length; b += kV1BlockSize) {
+      const auto block = content.subspan(at + b, std::min<std::size_t>(kV1BlockSize, s.length - b));
+      s.block_hashes.push_back(crypto::hash(algorithm, block));
+      list.insert(list.end(), s.block_hashes.back().bytes().begin(), s.block_hashes.back().bytes().end());
+    }
+    s.hod = crypto::hash(algorithm, list);
+    s.kp = derive_kp(ci.scheme, ks, s.hod);
+    ci.segments.push_back(std::move(s));
+  }
+  return ci;
+}
+
+ContentInformation reference_v2(std::span<const std::uint8_t> content, const ServerSecret& secret,
+                                ChunkerParameters parameters = {}) {
+  ContentInformation ci;
+  ci.scheme = HashScheme::v2();
+  ci.range = {0, content.size()};
+  const crypto::Digest ks = secret.ks(ci.scheme);
+  const Chunker chunker(parameters);
+  for (std::size_t at = 0; at < content.size();) {
+    Segment s;
+    s.index = SegmentIndex{ci.segments.size()};
+    s.offset = at;
+    s.length = static_cast<std::uint32_t>(chunker.next_segment(content.subspan(at), true));
+    s.hod = crypto::hash(crypto::HashAlgorithm::sha512, content.subspan(at, s.length)).truncated(32);
+    s.kp = derive_kp(ci.scheme, ks, s.hod);
+    at += s.length;
+    ci.segments.push_back(std::move(s));
+  }
+  return ci;
+}
+
+// --- Ways of feeding the builder. ---
+
+using Feed = std::function<void(ContentInformationBuilder&, std::span<const std::uint8_t>)>;
+
+Feed whole() {
+  return [](ContentInformationBuilder& b, std::span<const std::uint8_t> c) { b.add(c); };
+}
+
+Feed pieces_of(std::size_t n) {
+  return [n](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    for (std::size_t at = 0; at < c.size(); at += n) b.add(c.subspan(at, std::min(n, c.size() - at)));
+  };
+}
+
+// Pseudo-random piece sizes from 0 to ~300 KB, so pieces straddle every kind of boundary.
+Feed random_pieces() {
+  return [](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    std::uint64_t x = 0x243F6A8885A308D3ULL;
+    for (std::size_t at = 0; at < c.size();) {
+      x ^= x << 13U;
+      x ^= x >> 7U;
+      x ^= x << 17U;
+      const std::size_t n = std::min<std::size_t>(x % 300000U, c.size() - at);
+      b.add(c.subspan(at, n));
+      at += n;
+    }
+  };
+}
+
+// Zero-copy: prepare() and commit() of whatever prepare() offers, but at most a random amount
+// (as read() would return).
+Feed prepare_commit() {
+  return [](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    std::uint64_t x = 0x13198A2E03707344ULL;
+    for (std::size_t at = 0; at < c.size();) {
+      const std::span<std::uint8_t> space = b.prepare();
+      EXPECT_FALSE(space.empty());
+      x ^= x << 13U;
+      x ^= x >> 7U;
+      x ^= x << 17U;
+      const std::size_t n = std::min({space.size(), c.size() - at, std::size_t{1} + x % (2 * kMiB)});
+      std::memcpy(space.data(), c.data() + at, n);
+      b.commit(n);
+      at += n;
+    }
+  };
+}
+
+ContentInformation build(std::span<const std::uint8_t> content, BuildOptions options,
+                         const Feed& feed = whole(), const ServerSecret& secret = test_secret()) {
+  ContentInformationBuilder builder(secret, options);
+  feed(builder, content);
+  EXPECT_EQ(builder.bytes_added(), content.size());
+  auto ci = builder.finish();
+  if (!ci) {
+    ADD_FAILURE() << "finish() failed: " << ci.error().message();
+    return {};
+  }
+  return std::move(ci).value();
+}
+
+// --- The derived V1 vector. ---
+
+const Bytes& synthetic_33621202() {
+  static const Bytes content = test::synthetic_content(33621202);
+  return content;
+}
+
+TEST(Builder, ReproducesTheSyntheticV1VectorByteForByte) {
+  const auto v = VectorFile::load("derived/synthetic-v1-2seg.txt");
+  ASSERT_EQ(v.number("content.length"), synthetic_33621202().size());
+  const ServerSecret secret(v.bytes("server_secret_key_hex"));
+  EXPECT_EQ(crypto::hash(crypto::HashAlgorithm::sha256, synthetic_33621202()).hex(),
+            v.text("content.sha256_hex"));
+
+  for (const unsigned threads : {1U, 0U}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    const ContentInformation ci = build(synthetic_33621202(), {HashScheme{}, threads, {}}, whole(), secret);
+    EXPECT_EQ(util::to_hex(encode(ci)), v.text("ci_hex"));
+
+    ASSERT_EQ(ci.segments.size(), v.number("ci.cSegments"));
+    EXPECT_EQ(ci.range, (ByteRange{0, 33621202}));
+    EXPECT_EQ(ci.v1.read_bytes_in_last_segment, 0U);
+    for (std::size_t n = 0; n < ci.segments.size(); ++n) {
+      const std::string key = "segment." + std::to_string(n) + ".";
+      const Segment& s = ci.segments[n];
+      EXPECT_EQ(s.index.value(), n);
+      EXPECT_EQ(s.offset, v.number(key + "ullOffsetInContent"));
+      EXPECT_EQ(s.length, v.number(key + "cbSegment"));
+      EXPECT_EQ(s.first_listed_block.value(), 0U);
+      EXPECT_EQ(s.block_hashes.size(), v.number(key + "blocks_in_segment"));
+      EXPECT_EQ(s.hod.hex(), v.text(key + "hod_hex"));
+      EXPECT_EQ(s.kp.hex(), v.text(key + "kp_hex"));
+      EXPECT_EQ(ci.segment_id(s).hex(), v.text(key + "hohodk_hex"));
+      for (const std::size_t m : {std::size_t{0}, std::size_t{1}, s.block_hashes.size() - 1}) {
+        const std::string block = key + "block." + std::to_string(m) + ".";
+        if (!v.has(block + "hash_hex")) continue;
+        EXPECT_EQ(s.block_hashes[m].hex(), v.text(block + "hash_hex")) << block;
+        const auto blocks = ci.blocks(s);
+        EXPECT_EQ(blocks[m].offset, v.number(block + "start")) << block;
+        EXPECT_EQ(blocks[m].offset + blocks[m].length, v.number(block + "end")) << block;
+      }
+    }
+  }
+}
+
+// --- Threads and feeding patterns. ---
+
+struct SchemeCase {
+  const char* name;
+  HashScheme scheme;
+  std::size_t content_size;  // V1: past one 32 MiB segment; V2: across several batches
+};
+
+class BuilderEquality : public ::testing::TestWithParam<SchemeCase> {
+ protected:
+  const Bytes& content() {
+    // One content per size, generated once (Debug builds make this the slow part).
+    static std::vector<std::pair<std::size_t, Bytes>> cache;
+    const std::size_t n = GetParam().content_size;
+    for (const auto& [size, bytes] : cache) {
+      if (size == n) return bytes;
+    }
+    cache.emplace_back(n, test::random_content(n, n));
+    return cache.back().second;
+  }
+  ContentInformation reference() {
+    const HashScheme s = GetParam().scheme;
+    return s.version == Version::v2 ? reference_v2(content(), test_secret())
+                                    : reference_v1(content(), test_secret(), s.algorithm);
+  }
+};
+
+TEST_P(BuilderEquality, AnyThreadCountAndFeedingGiveTheReferenceResult) {
+  const ContentInformation expected = reference();
+  ASSERT_GE(expected.segments.size(), 2U);
+  const std::vector<std::pair<const char*, Feed>> feeds = {
+      {"whole", whole()},
+      {"pieces of 65535", pieces_of(65535)},
+      {"pieces of 65537", pieces_of(65537)},
+      {"pieces of 1 MiB", pieces_of(kMiB)},
+      {"random pieces", random_pieces()},
+      {"prepare/commit", prepare_commit()},
+  };
+  // Every feeding pattern with 2 threads, every thread count with two patterns (16 threads:
+  // more batches in flight than the memory budget allows at full size, so smaller ones).
+  std::vector<std::pair<unsigned, std::size_t>> runs;  // (threads, index into feeds)
+  for (std::size_t f = 0; f < feeds.size(); ++f) runs.emplace_back(2U, f);
+  for (const unsigned threads : {1U, 3U, 16U}) {
+    runs.emplace_back(threads, 0);
+    runs.emplace_back(threads, 4);
+  }
+  for (const auto& [threads, f] : runs) {
+    SCOPED_TRACE(std::string(feeds[f].first) + ", threads " + std::to_string(threads));
+    const ContentInformation ci = build(content(), {GetParam().scheme, threads, {}}, feeds[f].second);
+    EXPECT_TRUE(ci == expected);
+  }
+}
+
+TEST(Builder, TinyPiecesGiveTheSameResult) {
+  // Byte-sized pieces are slow to feed, so 4.5 MiB (past the first batch), V1 and V2 only: the
+  // hash algorithm plays no part in how pieces are gathered.
+  const Bytes content = test::random_content(4 * kMiB + kMiB / 2, 12);
+  for (const HashScheme s : {HashScheme{}, HashScheme::v2()}) {
+    const ContentInformation expected = build(content, {s, 1, {}});
+    for (const std::size_t n : {std::size_t{1}, std::size_t{7}}) {
+      SCOPED_TRACE("pieces of " + std::to_string(n));
+      EXPECT_TRUE(build(content, {s, 2, {}}, pieces_of(n)) == expected);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Schemes, BuilderEquality,
+    ::testing::Values(
+        SchemeCase{"V1Sha256", HashScheme{}, kV1SegmentSize + 70001},
+        SchemeCase{"V1Sha384", HashScheme{Version::v1, crypto::HashAlgorithm::sha384}, kV1SegmentSize + 70001},
+        SchemeCase{"V1Sha512", HashScheme{Version::v1, crypto::HashAlgorithm::sha512}, kV1SegmentSize + 70001},
+        SchemeCase{"V2", HashScheme::v2(), 9 * kMiB + 12345}),
+    [](const ::testing::TestParamInfo<SchemeCase>& p) { return std::string(p.param.name); });
+
+// --- V2 output, checked without the reference model. ---
+
+TEST(Builder, V2SegmentsTileTheContentAndHashIndependently) {
+  const Bytes content = test::random_content(6 * kMiB + 4321, 77);
+  const ContentInformation ci = build(content, {HashScheme::v2(), 0, {}});
+  EXPECT_EQ(ci.version(), Version::v2);
+  EXPECT_EQ(ci.scheme, HashScheme::v2());
+  EXPECT_EQ(ci.range, (ByteRange{0, content.size()}));
+  EXPECT_EQ(ci.v2.length_of_range, 0U);
+  EXPECT_TRUE(ci.v2.segments_per_chunk.empty());
+  const crypto::Digest ks = test_secret().ks(HashScheme::v2());
+  std::uint64_t at = 0;
+  for (std::size_t i = 0; i < ci.segments.size(); ++i) {
+    const Segment& s = ci.segments[i];
+    SCOPED_TRACE("segment " + std::to_string(i));
+    EXPECT_EQ(s.index.value(), i);
+    EXPECT_EQ(s.offset, at);
+    EXPECT_GE(s.length, 1U);
+    EXPECT_LE(s.length, kV2MaxSegmentSize);
+    EXPECT_TRUE(s.block_hashes.empty());
+    EXPECT_EQ(s.first_listed_block.value(), 0U);
+    const auto bytes = std::span(content).subspan(s.offset, s.length);
+    EXPECT_EQ(s.hod, crypto::hash(crypto::HashAlgorithm::sha512, bytes).truncated(32));
+    EXPECT_EQ(s.kp, derive_kp(HashScheme::v2(), ks, s.hod));
+    at += s.length;
+  }
+  EXPECT_EQ(at, content.size());
+  // One chunk of 68-byte descriptions after the 31-byte header.
+  EXPECT_EQ(encode(ci).size(), kV2HeaderSize + kV2ChunkHeaderSize + ci.segments.size() * kV2SegmentDescriptionSize);
+}
+
+TEST(Builder, V2UsesTheChunkerParameters) {
+  const Bytes content = test::random_content(2 * kMiB, 8);
+  const ChunkerParameters small{1024, 4096, 8192};
+  const ContentInformation ci = build(content, {HashScheme::v2(), 2, small});
+  EXPECT_TRUE(ci == reference_v2(content, test_secret(), small));
+  EXPECT_GT(ci.segments.size(), content.size() / 8192);
+}
+
+TEST(Builder, V2IgnoresTheHashAlgorithmItIsGiven) {
+  // V2 only knows truncated SHA-512; a V2 scheme with another algorithm still builds that.
+  const Bytes content = test::random_content(300000, 9);
+  const ContentInformation ci = build(content, {HashScheme{Version::v2, crypto::HashAlgorithm::sha256}, 1, {}});
+  EXPECT_TRUE(ci == reference_v2(content, test_secret()));
+}
+
+// --- Edges. ---
+
+TEST(Builder, EmptyContentIsAnError) {
+  for (const HashScheme scheme : {HashScheme{}, HashScheme::v2()}) {
+    for (const unsigned threads : {1U, 2U}) {
+      ContentInformationBuilder nothing(test_secret(), {scheme, threads, {}});
+      auto ci = nothing.finish();
+      ASSERT_FALSE(ci);
+      EXPECT_EQ(ci.error(), make_error_code(Errc::empty_content));
+
+      ContentInformationBuilder empty_pieces(test_secret(), {scheme, threads, {}});
+      empty_pieces.add({});
+      EXPECT_FALSE(empty_pieces.prepare().empty());
+      empty_pieces.commit(0);
+      EXPECT_EQ(empty_pieces.bytes_added(), 0U);
+      auto ci2 = empty_pieces.finish();
+      ASSERT_FALSE(ci2);
+      EXPECT_EQ(ci2.error(), make_error_code(Errc::empty_content));
+    }
+  }
+}
+
+TEST(Builder, SpentBuilderIgnoresInputAndFinishFails) {
+  const Bytes content = test::random_content(1000, 10);
+  ContentInformationBuilder builder(test_secret(), {HashScheme{}, 2, {}});
+  builder.add(content);
+  ASSERT_TRUE(builder.finish());
+  builder.add(content);
+  const auto space = builder.prepare();
+  EXPECT_FALSE(space.empty());
+  builder.commit(space.size());
+  EXPECT_EQ(builder.bytes_added(), content.size());
+  EXPECT_FALSE(builder.finish());
+}
+
+TEST(Builder, AbandonedBuilderWithWorkInFlightIsDestroyedCleanly) {
+  const Bytes content = test::random_content(24 * kMiB, 11);
+  for (const HashScheme scheme : {HashScheme{}, HashScheme::v2()}) {
+    ContentInformationBuilder builder(test_secret(), {scheme, 2, {}});
+    builder.add(content);
+    EXPECT_EQ(builder.bytes_added(), content.size());
+  }  // destroyed with batches still being hashed
+}
+
+class BuilderSmallContent : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(BuilderSmallContent, MatchesTheReferenceAndTheSegmentationRules) {
+  const std::size_t n = GetParam();
+  const Bytes content = test::random_content(n, n + 1);
+
+  const ContentInformation v1 = build(content, {HashScheme{}, 2, {}});
+  EXPECT_TRUE(v1 == reference_v1(content, test_secret(), crypto::HashAlgorithm::sha256));
+  ASSERT_EQ(v1.segments.size(), (n + kV1SegmentSize - 1) / kV1SegmentSize);
+  const Segment& last = v1.segments.back();
+  EXPECT_EQ(last.end(), n);
+  EXPECT_EQ(last.block_hashes.size(), v1_blocks_in_segment(last.length));
+  EXPECT_EQ(encode(v1).size(), kV1HeaderSize + v1.segments.size() * (16 + 2 * 32 + 4) +
+                                   (n + kV1BlockSize - 1) / kV1BlockSize * 32);
+
+  const ContentInformation v2 = build(content, {HashScheme::v2(), 2, {}});
+  EXPECT_TRUE(v2 == reference_v2(content, test_secret()));
+  EXPECT_EQ(v2.segments.back().end(), n);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, BuilderSmallContent,
+                         ::testing::Values(std::size_t{1}, std::size_t{65535}, std::size_t{65536},
+                                           std::size_t{65537}, std::size_t{kV1SegmentSize},
+                                           std::size_t{kV1SegmentSize} + 1));
+
+}  // namespace
+}  // namespace peerdist::pccrc

@@ -1,0 +1,90 @@
+// A bounded ring of content batches hashed in parallel and collected in order: what lets the
+// content-information builder use every core on a stream of any length with fixed memory.
+//
+// The owner (one thread) acquires a free batch, fills its buffer, says which pieces of it to
+// hash, and submits it. A worker runs `work` on the batch; the owner later runs `collect` on
+// finished batches strictly in submission order (so results never depend on scheduling), and
+// only then recycles the batch. When every batch is in flight, acquire() waits for the oldest.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "peerdist/crypto/digest.hpp"
+#include "peerdist/util/worker_pool.hpp"
+
+namespace peerdist::pccrc::detail {
+
+struct Batch {
+  std::unique_ptr<std::uint8_t[]> storage;  // allocated on first use, `capacity` bytes
+  std::size_t capacity = 0;
+  std::size_t size = 0;                     // content bytes in storage[0, size)
+  std::uint64_t offset = 0;                 // content offset of storage[0]
+  std::vector<std::uint32_t> pieces;        // lengths of the pieces to hash, from storage[0]
+  std::vector<crypto::Digest> hashes;       // work output, one per piece
+  std::vector<crypto::Digest> keys;         // work output, one per piece (V2 Kp)
+
+  [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
+    return {storage.get() + size, capacity - size};
+  }
+  [[nodiscard]] std::span<const std::uint8_t> bytes(std::size_t from, std::size_t n) const noexcept {
+    return {storage.get() + from, n};
+  }
+};
+
+class BatchPipeline {
+ public:
+  using Work = std::function<void(Batch&)>;     // on a worker; may throw
+  using Collect = std::function<void(Batch&)>;  // on the owner's thread, in submission order
+
+  // `threads` <= 1 runs work on the owner's thread at submit(). Needs batch_count >= 2 so that
+  // the owner can fill one batch while another is in flight.
+  BatchPipeline(unsigned threads, std::size_t batch_count, std::size_t batch_capacity, Work work,
+                Collect collect);
+  ~BatchPipeline();  // waits for work in flight; its results are dropped
+  BatchPipeline(const BatchPipeline&) = delete;
+  BatchPipeline& operator=(const BatchPipeline&) = delete;
+
+  // An empty batch (size 0, no pieces). May collect finished batches, and rethrows what their
+  // work threw.
+  Batch& acquire();
+  // Hands a batch obtained from acquire() to the workers.
+  void submit(Batch& batch);
+  // Waits for and collects every submitted batch.
+  void drain();
+  // Frees the buffers of idle batches (after drain(), all of them).
+  void release_memory() noexcept;
+
+  [[nodiscard]] std::size_t batch_capacity() const noexcept { return capacity_; }
+
+ private:
+  struct Slot : Batch {
+    bool done = false;         // guarded by mutex_
+    std::exception_ptr error;  // what work threw, if anything
+  };
+  void run(Slot& slot) noexcept;
+  void collect_oldest();
+
+  std::size_t capacity_;
+  Work work_;
+  Collect collect_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_;
+  std::deque<Slot*> in_flight_;  // submission order
+  std::mutex mutex_;
+  std::condition_variable finished_;
+  // Declared last so that it is destroyed first: its destructor runs the queued tasks, which
+  // touch the slots and the mutex above.
+  std::optional<util::WorkerPool> pool_;
+};
+
+}  // namespace peerdist::pccrc::detail
