@@ -72,7 +72,7 @@ TEST(InfoCommand, TextNamesTheFieldsAndHashes) {
   const auto v = VectorFile::load("ipxe-iis85-v1.txt");
   const auto r = run_process({kCli, "info", "-"}, as_string(v.bytes("ci_hex")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const std::string expected :
+  for (const std::string& expected :
        {std::string("Content information 1.0, SHA-256, 166 bytes"), std::string("dwHashAlgo"),
         std::string("0x0000800C"), std::string("Range: bytes 0-99709 (99710 bytes)"),
         v.text("segment.0.hohodk_hex"), v.text("segment.0.block.1.hash_hex")}) {

@@ -46,7 +46,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ServerSecret, PassphraseIsUtf16LeWithoutTerminator) {
   const auto v = VectorFile::load("derived/passphrase-keys.txt");
-  for (const std::string prefix : {"server_secret.", "no_more_secrets."}) {
+  for (const std::string& prefix : {std::string("server_secret."), std::string("no_more_secrets.")}) {
     auto secret = ServerSecret::from_passphrase(v.text(prefix + "passphrase"));
     ASSERT_TRUE(secret.has_value());
     EXPECT_EQ(util::to_hex(secret->bytes()), v.text(prefix + "server_secret_key_hex"));
