@@ -14,9 +14,6 @@
 namespace peerdist::cli {
 namespace {
 
-// The largest CI parse() accepts; read no more than that.
-constexpr std::uint64_t kMaxCiFile = 512ULL * 1024 * 1024;
-
 struct InfoOptions {
   std::string input;
   bool json = false;
@@ -119,6 +116,8 @@ void print_text(const pccrc::ContentInformation& ci, std::size_t size) {
       }
     } else if (name == "dwHashAlgo") {
       std::printf("  %-26s 0x%08X\n", name.c_str(), value.get<unsigned>());
+    } else if (name == "Version") {
+      std::printf("  %-26s 0x%04X\n", name.c_str(), value.get<unsigned>());
     } else {
       std::printf("  %-26s %s\n", name.c_str(), value.dump().c_str());
     }
@@ -141,7 +140,7 @@ void print_text(const pccrc::ContentInformation& ci, std::size_t size) {
 }
 
 int run_info(const InfoOptions& o) {
-  auto bytes = read_all(o.input, kMaxCiFile);
+  auto bytes = read_all(o.input, pccrc::kMaxContentInformationSize);
   if (!bytes) {
     std::cerr << "peerdist info: " << bytes.error() << '\n';
     return kExitFailure;

@@ -74,7 +74,7 @@ TEST(InfoCommand, TextNamesTheFieldsAndHashes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const std::string& expected :
        {std::string("Content information 1.0, SHA-256, 166 bytes"), std::string("dwHashAlgo"),
-        std::string("0x0000800C"), std::string("Range: bytes 0-99709 (99710 bytes)"),
+        std::string("0x0000800C"), std::string("Version                    0x0100"), std::string("Range: bytes 0-99709 (99710 bytes)"),
         v.text("segment.0.hohodk_hex"), v.text("segment.0.block.1.hash_hex")}) {
     EXPECT_NE(r.out.find(expected), std::string::npos) << "missing: " << expected << "\n" << r.out;
   }
