@@ -2,8 +2,9 @@
 // parse_v2.cpp.
 #include <cstdio>
 
-#include "parse_detail.hpp"
 #include "peerdist/pccrc/codec.hpp"
+
+#include "parse_detail.hpp"
 
 namespace peerdist::pccrc {
 
@@ -22,8 +23,7 @@ Expected<ContentInformation, util::DecodeError> parse(std::span<const std::uint8
   if (bytes[0] == 0x00 && bytes[1] == 0x02) return detail::parse_v2(bytes);
   char found[8];
   std::snprintf(found, sizeof found, "%02x %02x", bytes[0], bytes[1]);
-  return detail::fail(0, "Version",
-                      std::string("must be 00 01 (V1) or 00 02 (V2), got ") + found);
+  return detail::fail(0, "Version", std::string("must be 00 01 (V1) or 00 02 (V2), got ") + found);
 }
 
 }  // namespace peerdist::pccrc

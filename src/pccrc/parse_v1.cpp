@@ -4,10 +4,11 @@
 #include <cstdio>
 #include <optional>
 
-#include "parse_detail.hpp"
 #include "peerdist/crypto/hash.hpp"
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/util/checked.hpp"
+
+#include "parse_detail.hpp"
 
 namespace peerdist::pccrc::detail {
 namespace {
@@ -42,7 +43,7 @@ std::string seg_field(std::size_t i, std::string_view field) {
 
 struct Header {
   crypto::HashAlgorithm algorithm;
-  std::uint32_t offset_in_first_segment;  // dwOffsetInFirstSegment
+  std::uint32_t offset_in_first_segment;     // dwOffsetInFirstSegment
   std::uint32_t read_bytes_in_last_segment;  // dwReadBytesInLastSegment
   std::uint32_t segment_count;               // cSegments
 };
@@ -66,7 +67,8 @@ Expected<Header, DecodeError> read_header(ByteReader& r) {
   if (*count == 0) return fail(count_at, "cSegments", "must be at least 1");
 
   // Rule 2: every description must fit before any is read (and before reserving for them).
-  const std::uint64_t description_size = kDescriptionFixedSize + 2 * crypto::digest_size(*algorithm);
+  const std::uint64_t description_size =
+      kDescriptionFixedSize + 2 * crypto::digest_size(*algorithm);
   const auto needed = util::checked_mul<std::uint64_t>(*count, description_size);
   if (!needed || *needed > r.remaining()) {
     return fail(count_at, "cSegments",

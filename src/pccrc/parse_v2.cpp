@@ -2,9 +2,10 @@
 // rules §8 V2.1-5.
 #include <algorithm>
 
-#include "parse_detail.hpp"
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/util/checked.hpp"
+
+#include "parse_detail.hpp"
 
 namespace peerdist::pccrc::detail {
 namespace {
@@ -97,8 +98,13 @@ Expected<std::uint32_t, DecodeError> read_chunk(ByteReader& r, std::size_t k, co
       return fail(kUllIndexOfFirstSegmentOffset, "ullIndexOfFirstSegment",
                   "the index of segment " + std::to_string(i) + " overflows 64 bits");
     }
-    segments.push_back(Segment{SegmentIndex{*index}, next_offset, *cb, crypto::Digest(*hod),
-                               crypto::Digest(*kp), {}, BlockIndex{0}});
+    segments.push_back(Segment{SegmentIndex{*index},
+                               next_offset,
+                               *cb,
+                               crypto::Digest(*hod),
+                               crypto::Digest(*kp),
+                               {},
+                               BlockIndex{0}});
     next_offset = *end;
   }
   return count;

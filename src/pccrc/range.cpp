@@ -44,13 +44,13 @@ Expected<ContentInformation, std::error_code> slice(const ContentInformation& wh
     Segment kept{s.index, s.offset, s.length, s.hod, s.kp, {}, BlockIndex{0}};
     if (whole.version() == Version::v1) {
       // Blocks 0 .. the last block intersecting the range (the spec examples' convention).
-      const std::uint64_t last_block =
-          (std::min(range.end, s.end()) - s.offset - 1) / kV1BlockSize;
+      const std::uint64_t last_block = (std::min(range.end, s.end()) - s.offset - 1) / kV1BlockSize;
       if (s.first_listed_block.value() != 0 || s.block_hashes.size() <= last_block) {
         return out_of_bounds();  // `whole` does not list blocks this range needs
       }
-      kept.block_hashes.assign(s.block_hashes.begin(),
-                               s.block_hashes.begin() + static_cast<std::ptrdiff_t>(last_block + 1));
+      kept.block_hashes.assign(
+          s.block_hashes.begin(),
+          s.block_hashes.begin() + static_cast<std::ptrdiff_t>(last_block + 1));
     }
     out.segments.push_back(std::move(kept));
   }

@@ -12,7 +12,9 @@ using pccrc::HashScheme;
 
 namespace {
 
-std::vector<std::uint8_t> as_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> as_bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 }  // namespace
 

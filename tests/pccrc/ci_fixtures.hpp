@@ -19,8 +19,7 @@ crypto::Digest fixture_ks(pccrc::HashScheme scheme);
 // A whole-content V1 CI for `content_length` bytes: 32 MiB segments, every block listed, made-up
 // block hashes, HoD = H(block hashes), Kp = HMAC(fixture_ks, HoD), dwReadBytesInLastSegment 0.
 pccrc::ContentInformation make_v1_whole(
-    std::uint64_t content_length,
-    crypto::HashAlgorithm algorithm = crypto::HashAlgorithm::sha256);
+    std::uint64_t content_length, crypto::HashAlgorithm algorithm = crypto::HashAlgorithm::sha256);
 
 // A whole-range V2 CI listing segments of the given lengths from `start_in_content`, the first
 // having index `first_index`; made-up HoDs, ullLengthOfRange 0, one chunk.

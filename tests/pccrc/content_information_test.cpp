@@ -3,8 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "ci_fixtures.hpp"
 #include "peerdist/pccrc/constants.hpp"
+
+#include "ci_fixtures.hpp"
 #include "support/vector_file.hpp"
 
 namespace peerdist::pccrc {

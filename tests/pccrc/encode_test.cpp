@@ -10,6 +10,7 @@
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/pccrc/keys.hpp"
 #include "peerdist/util/hex.hpp"
+
 #include "support/vector_file.hpp"
 
 namespace peerdist::pccrc {
@@ -29,7 +30,9 @@ crypto::HashAlgorithm v1_algorithm(std::uint64_t dw_hash_algo) {
   return crypto::HashAlgorithm::sha256;
 }
 
-std::string seg_key(std::size_t n) { return "segment." + std::to_string(n) + "."; }
+std::string seg_key(std::size_t n) {
+  return "segment." + std::to_string(n) + ".";
+}
 
 class EncodeV1 : public ::testing::TestWithParam<const char*> {};
 

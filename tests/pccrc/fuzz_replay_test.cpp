@@ -7,8 +7,9 @@
 #include <iterator>
 #include <vector>
 
-#include "pccrc_parse_target.hpp"
 #include "peerdist/pccrc/codec.hpp"
+
+#include "pccrc_parse_target.hpp"
 
 namespace {
 

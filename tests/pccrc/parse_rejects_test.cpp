@@ -8,9 +8,10 @@
 #include <algorithm>
 #include <string>
 
-#include "ci_fixtures.hpp"
 #include "peerdist/pccrc/codec.hpp"
 #include "peerdist/pccrc/constants.hpp"
+
+#include "ci_fixtures.hpp"
 #include "support/vector_file.hpp"
 
 namespace peerdist::pccrc {
@@ -23,7 +24,9 @@ using Bytes = std::vector<std::uint8_t>;
 
 // V1 layout with SHA-256 (spec digest §3): 18-byte header, 80-byte descriptions.
 constexpr std::size_t kV1Desc = 80;
-std::size_t v1_desc(std::size_t i, std::size_t field) { return 18 + i * kV1Desc + field; }
+std::size_t v1_desc(std::size_t i, std::size_t field) {
+  return 18 + i * kV1Desc + field;
+}
 constexpr std::size_t kOffsetInContent = 0, kCbSegment = 8, kCbBlockSize = 12, kHoD = 16;
 
 // V2 layout (§4): 31-byte header, then chunks of a 5-byte header and 68-byte descriptions.
@@ -38,8 +41,12 @@ void expect_reject(const Bytes& bytes, const std::string& field, std::uint64_t o
   EXPECT_FALSE(ci.error().reason.empty());
 }
 
-Bytes iis85_v1() { return VectorFile::load("ipxe-iis85-v1.txt").bytes("ci_hex"); }
-Bytes iis85_v2() { return VectorFile::load("ipxe-iis85-v2.txt").bytes("ci_hex"); }
+Bytes iis85_v1() {
+  return VectorFile::load("ipxe-iis85-v1.txt").bytes("ci_hex");
+}
+Bytes iis85_v2() {
+  return VectorFile::load("ipxe-iis85-v2.txt").bytes("ci_hex");
+}
 
 // Three SHA-256 segments (32 MiB, 32 MiB, 100000 bytes): block lists of 512, 512 and 2.
 const Bytes& three_segments() {
@@ -153,7 +160,8 @@ TEST(ParseRejectsV1, SegmentLengthZeroOrAbove32MiB) {
 // V1 rule 4: offsets
 
 TEST(ParseRejectsV1, MisalignedSegmentOffset) {
-  for (const std::uint64_t offset : {1ULL, 65536ULL, kV1SegmentSize - 1ULL, 0x8000000000000000ULL + 1}) {
+  for (const std::uint64_t offset :
+       {1ULL, 65536ULL, kV1SegmentSize - 1ULL, 0x8000000000000000ULL + 1}) {
     Bytes b = iis85_v1();
     put_le(b, v1_desc(0, kOffsetInContent), offset, 8);
     expect_reject(b, "segment[0].ullOffsetInContent", v1_desc(0, kOffsetInContent));
@@ -354,7 +362,8 @@ TEST(ParseRejectsV2, ChunkPastTheEnd) {
 TEST(ParseRejectsV2, TrailingPartialChunk) {
   // After the last chunk, whatever follows is read as another chunk.
   const Bytes base = iis85_v2();
-  for (const Bytes& tail : {Bytes{0x00}, Bytes{0x00, 0x00, 0x00}, Bytes{0x00, 0x00, 0x00, 0x00, 0x44}}) {
+  for (const Bytes& tail :
+       {Bytes{0x00}, Bytes{0x00, 0x00, 0x00}, Bytes{0x00, 0x00, 0x00, 0x00, 0x44}}) {
     Bytes b = base;
     b.insert(b.end(), tail.begin(), tail.end());
     expect_reject(b, "chunk[1].dwChunkDataLength", base.size() + 1);

@@ -10,12 +10,13 @@
 #include <sstream>
 #include <string>
 
-#include "ci_fixtures.hpp"
 #include "peerdist/crypto/hash.hpp"
 #include "peerdist/pccrc/codec.hpp"
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/pccrc/keys.hpp"
 #include "peerdist/util/hex.hpp"
+
+#include "ci_fixtures.hpp"
 #include "support/vector_file.hpp"
 
 namespace peerdist::pccrc {
@@ -262,9 +263,8 @@ ContentInformation spec_model(const VectorFile& v, const std::vector<SpecField>&
   if (is_v1) {
     EXPECT_EQ(field_number(fields, "dwHashAlgo"), kCalgSha256);
   }
-  const auto secret =
-      ServerSecret::from_passphrase(v.has("secret_value_text") ? v.text("secret_value_text")
-                                                               : "no more secrets");
+  const auto secret = ServerSecret::from_passphrase(
+      v.has("secret_value_text") ? v.text("secret_value_text") : "no more secrets");
   const crypto::Digest ks = secret->ks(ci.scheme);
   const std::size_t n = segment_count(fields);
 
@@ -279,15 +279,15 @@ ContentInformation spec_model(const VectorFile& v, const std::vector<SpecField>&
       crypto::Hasher list_hash(ci.scheme.algorithm);
       std::vector<crypto::Digest> all;
       for (std::uint32_t b = 0; b < v1_blocks_in_segment(s.length); ++b) {
-        all.push_back(test::made_up_hash(ci.scheme, v.name() + std::to_string(i) + "." +
-                                                        std::to_string(b)));
+        all.push_back(
+            test::made_up_hash(ci.scheme, v.name() + std::to_string(i) + "." + std::to_string(b)));
         list_hash.update(all.back().bytes());
       }
       s.hod = list_hash.finish();
       const auto listed = field_number(fields, "cBlocks", i);
       EXPECT_LE(listed, all.size());
-      s.block_hashes.assign(all.begin(),
-                            all.begin() + static_cast<std::ptrdiff_t>(std::min(listed, all.size())));
+      s.block_hashes.assign(
+          all.begin(), all.begin() + static_cast<std::ptrdiff_t>(std::min(listed, all.size())));
     } else {
       s.offset = v2_offset;
       s.index = SegmentIndex{field_number(fields, "ullIndexOfFirstSegment") + i};
@@ -345,9 +345,9 @@ TEST_P(ParseSpecExample, FieldsLandAtTheListedOffsetsAndParseBack) {
     ASSERT_TRUE(number.has_value()) << f.value;
     // V1 is little-endian; V2 marks its big-endian fields, and single bytes have no order.
     const bool big_endian = f.type.find("(BE)") != std::string::npos;
-    EXPECT_EQ(big_endian ? test::get_be(bytes, f.offset, f.size)
-                         : test::get_le(bytes, f.offset, f.size),
-              *number);
+    EXPECT_EQ(
+        big_endian ? test::get_be(bytes, f.offset, f.size) : test::get_le(bytes, f.offset, f.size),
+        *number);
   }
 
   auto parsed = parse(bytes);

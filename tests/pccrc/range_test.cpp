@@ -8,11 +8,12 @@
 #include <cctype>
 #include <random>
 
-#include "ci_fixtures.hpp"
 #include "peerdist/pccrc/codec.hpp"
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/pccrc/errc.hpp"
 #include "peerdist/util/hex.hpp"
+
+#include "ci_fixtures.hpp"
 #include "support/vector_file.hpp"
 
 namespace peerdist::pccrc {
@@ -180,16 +181,16 @@ TEST(RangeSlice, EmptyOrOutsideRangesAreOutOfBounds) {
   const ContentInformation whole = parse_vector("ipxe-iis85-v1.txt");
   const ContentInformation ranged = parse_vector("derived/iis85-v2-range-50000-59999.txt");
   const std::uint64_t end = whole.range.end;
-  for (const ByteRange r : {ByteRange{0, 0}, ByteRange{500, 500}, ByteRange{600, 500},
-                            ByteRange{0, end + 1}, ByteRange{end, end + 10},
-                            ByteRange{end + 10, end + 20}}) {
+  for (const ByteRange r :
+       {ByteRange{0, 0}, ByteRange{500, 500}, ByteRange{600, 500}, ByteRange{0, end + 1},
+        ByteRange{end, end + 10}, ByteRange{end + 10, end + 20}}) {
     auto s = slice(whole, r);
     ASSERT_FALSE(s.has_value()) << r.start << ".." << r.end;
     EXPECT_EQ(s.error(), make_error_code(Errc::range_out_of_bounds));
   }
   // A range CI only describes its range, even where its segments reach further.
-  for (const ByteRange r : {ByteRange{49999, 50010}, ByteRange{59990, 60001},
-                            ByteRange{39390, 40000}}) {
+  for (const ByteRange r :
+       {ByteRange{49999, 50010}, ByteRange{59990, 60001}, ByteRange{39390, 40000}}) {
     auto s = slice(ranged, r);
     ASSERT_FALSE(s.has_value()) << r.start << ".." << r.end;
     EXPECT_EQ(s.error(), make_error_code(Errc::range_out_of_bounds));
