@@ -15,6 +15,7 @@ using test::VectorFile;
 crypto::Digest digest(const VectorFile& v, const std::string& key) { return crypto::Digest(v.bytes(key)); }
 
 struct KeyCase {
+  const char* name;  // the test's name suffix
   const char* file;
   HashScheme scheme;
   int segments;
@@ -39,10 +40,12 @@ TEST_P(KeysFromVectors, KsKpAndSegmentIdMatch) {
 
 INSTANTIATE_TEST_SUITE_P(
     Windows, KeysFromVectors,
-    ::testing::Values(KeyCase{"ipxe-iis85-v1.txt", {Version::v1, crypto::HashAlgorithm::sha256}, 1},
-                      KeyCase{"ipxe-iis85-v2.txt", HashScheme::v2(), 2},
-                      KeyCase{"derived/iis85-v1-sha384.txt", {Version::v1, crypto::HashAlgorithm::sha384}, 1},
-                      KeyCase{"derived/iis85-v1-sha512.txt", {Version::v1, crypto::HashAlgorithm::sha512}, 1}));
+    ::testing::Values(
+        KeyCase{"IisV1Sha256", "ipxe-iis85-v1.txt", {Version::v1, crypto::HashAlgorithm::sha256}, 1},
+        KeyCase{"IisV2", "ipxe-iis85-v2.txt", HashScheme::v2(), 2},
+        KeyCase{"DerivedV1Sha384", "derived/iis85-v1-sha384.txt", {Version::v1, crypto::HashAlgorithm::sha384}, 1},
+        KeyCase{"DerivedV1Sha512", "derived/iis85-v1-sha512.txt", {Version::v1, crypto::HashAlgorithm::sha512}, 1}),
+    [](const ::testing::TestParamInfo<KeyCase>& param) { return std::string(param.param.name); });
 
 TEST(ServerSecret, PassphraseIsUtf16LeWithoutTerminator) {
   const auto v = VectorFile::load("derived/passphrase-keys.txt");
