@@ -28,14 +28,15 @@ BatchPipeline::~BatchPipeline() {
   });
 }
 
-Batch& BatchPipeline::acquire() {
+Batch& BatchPipeline::acquire(Storage storage) {
   if (free_.empty()) collect_oldest();
   Slot* slot = free_.back();
   free_.pop_back();
-  if (!slot->storage) {
+  if (storage == Storage::own && !slot->storage) {
     slot->storage = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
     slot->capacity = capacity_;
   }
+  slot->data = storage == Storage::own ? slot->storage.get() : nullptr;
   slot->size = 0;
   slot->offset = 0;
   slot->pieces.clear();

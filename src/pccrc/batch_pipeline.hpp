@@ -25,19 +25,23 @@
 namespace peerdist::pccrc::detail {
 
 struct Batch {
-  std::unique_ptr<std::uint8_t[]> storage;  // allocated on first use, `capacity` bytes
+  std::unique_ptr<std::uint8_t[]> storage;  // the batch's own buffer, `capacity` bytes
   std::size_t capacity = 0;
-  std::size_t size = 0;                     // content bytes in storage[0, size)
-  std::uint64_t offset = 0;                 // content offset of storage[0]
-  std::vector<std::uint32_t> pieces;        // lengths of the pieces to hash, from storage[0]
+  // The content bytes: `storage`, or memory the owner lends for as long as the batch is in
+  // flight (then size may exceed capacity).
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;                     // content bytes at data[0, size)
+  std::uint64_t offset = 0;                 // content offset of data[0]
+  std::vector<std::uint32_t> pieces;        // lengths of the pieces to hash, from data[0]
   std::vector<crypto::Digest> hashes;       // work output, one per piece
   std::vector<crypto::Digest> keys;         // work output, one per piece (V2 Kp)
 
+  // Room left in `storage` (only for a batch that uses it).
   [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
     return {storage.get() + size, capacity - size};
   }
   [[nodiscard]] std::span<const std::uint8_t> bytes(std::size_t from, std::size_t n) const noexcept {
-    return {storage.get() + from, n};
+    return {data + from, n};
   }
 };
 
@@ -54,9 +58,13 @@ class BatchPipeline {
   BatchPipeline(const BatchPipeline&) = delete;
   BatchPipeline& operator=(const BatchPipeline&) = delete;
 
-  // An empty batch (size 0, no pieces). May collect finished batches, and rethrows what their
-  // work threw.
-  Batch& acquire();
+  // What a batch reads its content from: its own buffer, or memory the owner lends (then the
+  // buffer is not allocated for it).
+  enum class Storage : std::uint8_t { own, borrowed };
+
+  // An empty batch (size 0, no pieces) whose data is its own buffer, or null when borrowed.
+  // May collect finished batches, and rethrows what their work threw.
+  Batch& acquire(Storage storage = Storage::own);
   // Hands a batch obtained from acquire() to the workers.
   void submit(Batch& batch);
   // Waits for and collects every submitted batch.

@@ -260,6 +260,42 @@ INSTANTIATE_TEST_SUITE_P(
         SchemeCase{"V2", HashScheme::v2(), 9 * kMiB + 12345}),
     [](const ::testing::TestParamInfo<SchemeCase>& p) { return std::string(p.param.name); });
 
+TEST(Builder, LargeAddsHashInPlaceWithTheSameResult) {
+  // An add() of many batches is hashed from the caller's memory. With 16 threads batches are
+  // 1 MiB, so adds of 16 MiB and more take that path; the pieces around them join it to
+  // partly filled batches (V1) and undecided V2 tails.
+  const Bytes content = test::random_content(44 * kMiB + 777, 13);
+  const Feed mixed = [](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    std::size_t at = 0;
+    const auto add = [&](std::size_t n) {
+      b.add(c.subspan(at, n));
+      at += n;
+    };
+    add(100000);           // copied into a new batch
+    add(17 * kMiB + 3);    // joins it, then in place
+    // Fill the batch holding what is left to 1000 bytes short of full: too little room for
+    // the V2 lookahead.
+    const std::span<std::uint8_t> space = b.prepare();
+    ASSERT_GT(space.size(), 1000U);
+    const std::size_t n = space.size() - 1000;
+    std::memcpy(space.data(), c.data() + at, n);
+    b.commit(n);
+    at += n;
+    add(20 * kMiB);        // in place again
+    add(65537);
+    b.add(c.subspan(at));  // copied
+  };
+  for (const HashScheme s : {HashScheme{}, HashScheme::v2()}) {
+    SCOPED_TRACE(s.version == Version::v1 ? "V1" : "V2");
+    const ContentInformation expected = s.version == Version::v1
+                                            ? reference_v1(content, test_secret(), s.algorithm)
+                                            : reference_v2(content, test_secret());
+    EXPECT_TRUE(build(content, {s, 16, {}}, whole()) == expected);
+    EXPECT_TRUE(build(content, {s, 16, {}}, mixed) == expected);
+    EXPECT_TRUE(build(content, {s, 1, {}}, mixed) == expected);
+  }
+}
+
 // --- V2 output, checked without the reference model. ---
 
 TEST(Builder, V2SegmentsTileTheContentAndHashIndependently) {
