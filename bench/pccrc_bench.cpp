@@ -39,7 +39,8 @@ const std::vector<std::uint8_t>& content() {
       x ^= x << 25U;
       x ^= x >> 27U;
       const std::uint64_t v = x * 0x2545F4914F6CDD1DULL;
-      for (std::size_t k = 0; k < 8 && i + k < out.size(); ++k) out[i + k] = static_cast<std::uint8_t>(v >> (8 * k));
+      for (std::size_t k = 0; k < 8 && i + k < out.size(); ++k)
+        out[i + k] = static_cast<std::uint8_t>(v >> (8 * k));
     }
     return out;
   }();
@@ -89,7 +90,8 @@ void BM_Chunker(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
   state.counters["segments"] = static_cast<double>(segments);
-  state.counters["avg_segment_bytes"] = static_cast<double>(data.size()) / static_cast<double>(segments);
+  state.counters["avg_segment_bytes"] =
+      static_cast<double>(data.size()) / static_cast<double>(segments);
 }
 
 // range(0): threads for the builder (0 = all); range(1): 1 = feed with prepare()/commit()
@@ -133,9 +135,11 @@ void builder_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK_CAPTURE(BM_PlainHash, sha256, crypto::HashAlgorithm::sha256)
-    ->Unit(benchmark::kMillisecond)->MinTime(2.0);
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_PlainHash, sha512, crypto::HashAlgorithm::sha512)
-    ->Unit(benchmark::kMillisecond)->MinTime(2.0);
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2.0);
 BENCHMARK(BM_Chunker)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK_CAPTURE(BM_Builder, v1_sha256, pccrc::HashScheme{})->Apply(builder_args);
 BENCHMARK_CAPTURE(BM_Builder, v2, pccrc::HashScheme::v2())->Apply(builder_args);

@@ -1,5 +1,6 @@
 #include "batch_pipeline.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -21,10 +22,7 @@ BatchPipeline::BatchPipeline(unsigned threads, std::size_t batch_count, std::siz
 BatchPipeline::~BatchPipeline() {
   std::unique_lock lock(mutex_);
   finished_.wait(lock, [this] {
-    for (const Slot* s : in_flight_) {
-      if (!s->done) return false;
-    }
-    return true;
+    return std::all_of(in_flight_.begin(), in_flight_.end(), [](const Slot* s) { return s->done; });
   });
 }
 

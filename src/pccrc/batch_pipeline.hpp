@@ -30,17 +30,18 @@ struct Batch {
   // The content bytes: `storage`, or memory the owner lends for as long as the batch is in
   // flight (then size may exceed capacity).
   const std::uint8_t* data = nullptr;
-  std::size_t size = 0;                     // content bytes at data[0, size)
-  std::uint64_t offset = 0;                 // content offset of data[0]
-  std::vector<std::uint32_t> pieces;        // lengths of the pieces to hash, from data[0]
-  std::vector<crypto::Digest> hashes;       // work output, one per piece
-  std::vector<crypto::Digest> keys;         // work output, one per piece (V2 Kp)
+  std::size_t size = 0;                // content bytes at data[0, size)
+  std::uint64_t offset = 0;            // content offset of data[0]
+  std::vector<std::uint32_t> pieces;   // lengths of the pieces to hash, from data[0]
+  std::vector<crypto::Digest> hashes;  // work output, one per piece
+  std::vector<crypto::Digest> keys;    // work output, one per piece (V2 Kp)
 
   // Room left in `storage` (only for a batch that uses it).
   [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
     return {storage.get() + size, capacity - size};
   }
-  [[nodiscard]] std::span<const std::uint8_t> bytes(std::size_t from, std::size_t n) const noexcept {
+  [[nodiscard]] std::span<const std::uint8_t> bytes(std::size_t from,
+                                                    std::size_t n) const noexcept {
     return {data + from, n};
   }
 };

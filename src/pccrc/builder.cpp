@@ -8,10 +8,11 @@
 #include <cassert>
 #include <cstring>
 
-#include "batch_pipeline.hpp"
 #include "peerdist/crypto/hash.hpp"
 #include "peerdist/pccrc/constants.hpp"
 #include "peerdist/pccrc/errc.hpp"
+
+#include "batch_pipeline.hpp"
 
 namespace peerdist::pccrc {
 namespace {
@@ -51,13 +52,23 @@ struct PipelineShape {
 
 PipelineShape pipeline_shape(unsigned requested_threads) {
   PipelineShape shape{};
-  shape.workers = std::min(requested_threads == 0 ? util::WorkerPool::hardware_threads() : requested_threads,
-                           kMaxWorkers);
+  shape.workers =
+      std::min(requested_threads == 0 ? util::WorkerPool::hardware_threads() : requested_threads,
+               kMaxWorkers);
   // Hashing on the caller's thread needs one batch being filled and the one before it, whose
   // undecided V2 tail moves to the new one.
   shape.batches = shape.workers <= 1 ? 2 : shape.workers + kExtraBatches;
-  shape.batch_bytes = std::clamp(std::bit_floor(kInFlightBudgetBytes / shape.batches), kMinBatchBytes, kMaxBatchBytes);
+  shape.batch_bytes = std::clamp(std::bit_floor(kInFlightBudgetBytes / shape.batches),
+                                 kMinBatchBytes, kMaxBatchBytes);
   return shape;
+}
+
+// V1 pieces: the 64 KiB blocks of a batch (batches start on block boundaries).
+void cut_v1(detail::Batch& batch) {
+  for (std::size_t at = 0; at < batch.size; at += kV1BlockSize) {
+    batch.pieces.push_back(
+        static_cast<std::uint32_t>(std::min<std::size_t>(kV1BlockSize, batch.size - at)));
+  }
 }
 
 }  // namespace
@@ -73,7 +84,6 @@ struct ContentInformationBuilder::Impl {
   void dispatch_v2(bool at_end);
   std::size_t cut_v2(std::span<const std::uint8_t> data, std::size_t at, std::size_t until,
                      bool at_end, std::vector<std::uint32_t>& pieces) const;
-  void cut_v1(detail::Batch& batch) const;
   void work(detail::Batch& batch) const;  // on a worker
   void collect(detail::Batch& batch);     // in content order
   void collect_v1_block(std::uint32_t length, const crypto::Digest& hash);
@@ -93,13 +103,15 @@ struct ContentInformationBuilder::Impl {
   detail::BatchPipeline pipeline;
 };
 
-ContentInformationBuilder::Impl::Impl(const ServerSecret& secret, BuildOptions options, PipelineShape shape)
+ContentInformationBuilder::Impl::Impl(const ServerSecret& secret, BuildOptions options,
+                                      PipelineShape shape)
     : scheme(options.scheme.version == Version::v2 ? HashScheme::v2() : options.scheme),
       ks(secret.ks(scheme)),
       chunker(options.chunker),
       hod_hasher(scheme.algorithm),
-      pipeline(shape.workers, shape.batches, shape.batch_bytes,
-               [this](detail::Batch& b) { work(b); }, [this](detail::Batch& b) { collect(b); }) {
+      pipeline(
+          shape.workers, shape.batches, shape.batch_bytes, [this](detail::Batch& b) { work(b); },
+          [this](detail::Batch& b) { collect(b); }) {
   open_v1.block_hashes.reserve(kV1BlocksPerSegment);
 }
 
@@ -171,7 +183,8 @@ void ContentInformationBuilder::Impl::add_in_place(std::span<const std::uint8_t>
       const std::size_t n = std::min(lookahead, data.size());
       std::memcpy(current->free_space().data(), data.data(), n);
       current->size += n;
-      const std::size_t cut = cut_v2(current->bytes(0, current->size), 0, held, false, current->pieces);
+      const std::size_t cut =
+          cut_v2(current->bytes(0, current->size), 0, held, false, current->pieces);
       current->size = cut;
       bytes_added += cut - held;
       data = data.subspan(cut - held);
@@ -197,17 +210,11 @@ void ContentInformationBuilder::Impl::add_in_place(std::span<const std::uint8_t>
   add_copied(data);
 }
 
-void ContentInformationBuilder::Impl::cut_v1(detail::Batch& batch) const {
-  for (std::size_t at = 0; at < batch.size; at += kV1BlockSize) {
-    batch.pieces.push_back(static_cast<std::uint32_t>(std::min<std::size_t>(kV1BlockSize, batch.size - at)));
-  }
-}
-
 // Appends to `pieces` the segments of data[at, ...) that start before `until` and that the
 // chunker can decide: it needs max_size bytes, or the end of the content. Returns where the
 // next segment starts.
-std::size_t ContentInformationBuilder::Impl::cut_v2(std::span<const std::uint8_t> data, std::size_t at,
-                                                    std::size_t until, bool at_end,
+std::size_t ContentInformationBuilder::Impl::cut_v2(std::span<const std::uint8_t> data,
+                                                    std::size_t at, std::size_t until, bool at_end,
                                                     std::vector<std::uint32_t>& pieces) const {
   const std::size_t lookahead = chunker.parameters().max_size;
   while (at < until && at < data.size() && (at_end || data.size() - at >= lookahead)) {
@@ -265,7 +272,8 @@ void ContentInformationBuilder::Impl::work(detail::Batch& batch) const {
 
 void ContentInformationBuilder::Impl::collect(detail::Batch& batch) {
   if (scheme.version == Version::v1) {
-    for (std::size_t i = 0; i < batch.pieces.size(); ++i) collect_v1_block(batch.pieces[i], batch.hashes[i]);
+    for (std::size_t i = 0; i < batch.pieces.size(); ++i)
+      collect_v1_block(batch.pieces[i], batch.hashes[i]);
     return;
   }
   std::uint64_t offset = batch.offset;
@@ -281,7 +289,8 @@ void ContentInformationBuilder::Impl::collect(detail::Batch& batch) {
   }
 }
 
-void ContentInformationBuilder::Impl::collect_v1_block(std::uint32_t length, const crypto::Digest& hash) {
+void ContentInformationBuilder::Impl::collect_v1_block(std::uint32_t length,
+                                                       const crypto::Digest& hash) {
   if (open_v1.block_hashes.empty()) {
     open_v1.index = SegmentIndex{segments.size()};
     open_v1.offset = std::uint64_t{segments.size()} * kV1SegmentSize;
@@ -302,7 +311,8 @@ void ContentInformationBuilder::Impl::close_v1_segment() {
   open_v1.block_hashes.reserve(kV1BlocksPerSegment);
 }
 
-ContentInformationBuilder::ContentInformationBuilder(const ServerSecret& secret, BuildOptions options)
+ContentInformationBuilder::ContentInformationBuilder(const ServerSecret& secret,
+                                                     BuildOptions options)
     : impl_(std::make_unique<Impl>(secret, options, pipeline_shape(options.threads))) {}
 
 ContentInformationBuilder::~ContentInformationBuilder() = default;
@@ -317,11 +327,17 @@ void ContentInformationBuilder::add(std::span<const std::uint8_t> data) {
   }
 }
 
-std::span<std::uint8_t> ContentInformationBuilder::prepare() { return impl_->prepare(); }
+std::span<std::uint8_t> ContentInformationBuilder::prepare() {
+  return impl_->prepare();
+}
 
-void ContentInformationBuilder::commit(std::size_t n) { impl_->commit(n); }
+void ContentInformationBuilder::commit(std::size_t n) {
+  impl_->commit(n);
+}
 
-std::uint64_t ContentInformationBuilder::bytes_added() const noexcept { return impl_->bytes_added; }
+std::uint64_t ContentInformationBuilder::bytes_added() const noexcept {
+  return impl_->bytes_added;
+}
 
 Expected<ContentInformation, std::error_code> ContentInformationBuilder::finish() {
   Impl& m = *impl_;

@@ -6,8 +6,9 @@
 #include <bit>
 #include <cassert>
 
-#include "gear_table.hpp"
 #include "peerdist/pccrc/constants.hpp"
+
+#include "gear_table.hpp"
 
 namespace peerdist::pccrc {
 namespace {
@@ -61,10 +62,22 @@ constexpr std::size_t kStep = 4;
     const std::uint64_t h1 = (x << 2U) + t1;
     const std::uint64_t h2 = (x << 3U) + t2;
     const std::uint64_t h3 = (x << 4U) + t3;
-    if (h0 <= threshold) { h = h0; return i; }
-    if (h1 <= threshold) { h = h1; return i + 1; }
-    if (h2 <= threshold) { h = h2; return i + 2; }
-    if (h3 <= threshold) { h = h3; return i + 3; }
+    if (h0 <= threshold) {
+      h = h0;
+      return i;
+    }
+    if (h1 <= threshold) {
+      h = h1;
+      return i + 1;
+    }
+    if (h2 <= threshold) {
+      h = h2;
+      return i + 2;
+    }
+    if (h3 <= threshold) {
+      h = h3;
+      return i + 3;
+    }
     x = h3;
   }
   for (; i < end; ++i) {

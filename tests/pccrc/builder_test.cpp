@@ -45,12 +45,14 @@ ContentInformation reference_v1(std::span<const std::uint8_t> content, const Ser
     Segment s;
     s.index = SegmentIndex{at / kV1SegmentSize};
     s.offset = at;
-    s.length = static_cast<std::uint32_t>(std::min<std::size_t>(kV1SegmentSize, content.size() - at));
+    s.length =
+        static_cast<std::uint32_t>(std::min<std::size_t>(kV1SegmentSize, content.size() - at));
     Bytes list;
     for (std::size_t b = 0; b < s.length; b += kV1BlockSize) {
       const auto block = content.subspan(at + b, std::min<std::size_t>(kV1BlockSize, s.length - b));
       s.block_hashes.push_back(crypto::hash(algorithm, block));
-      list.insert(list.end(), s.block_hashes.back().bytes().begin(), s.block_hashes.back().bytes().end());
+      list.insert(list.end(), s.block_hashes.back().bytes().begin(),
+                  s.block_hashes.back().bytes().end());
     }
     s.hod = crypto::hash(algorithm, list);
     s.kp = derive_kp(ci.scheme, ks, s.hod);
@@ -71,7 +73,8 @@ ContentInformation reference_v2(std::span<const std::uint8_t> content, const Ser
     s.index = SegmentIndex{ci.segments.size()};
     s.offset = at;
     s.length = static_cast<std::uint32_t>(chunker.next_segment(content.subspan(at), true));
-    s.hod = crypto::hash(crypto::HashAlgorithm::sha512, content.subspan(at, s.length)).truncated(32);
+    s.hod =
+        crypto::hash(crypto::HashAlgorithm::sha512, content.subspan(at, s.length)).truncated(32);
     s.kp = derive_kp(ci.scheme, ks, s.hod);
     at += s.length;
     ci.segments.push_back(std::move(s));
@@ -89,7 +92,8 @@ Feed whole() {
 
 Feed pieces_of(std::size_t n) {
   return [n](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
-    for (std::size_t at = 0; at < c.size(); at += n) b.add(c.subspan(at, std::min(n, c.size() - at)));
+    for (std::size_t at = 0; at < c.size(); at += n)
+      b.add(c.subspan(at, std::min(n, c.size() - at)));
   };
 }
 
@@ -119,7 +123,8 @@ Feed prepare_commit() {
       x ^= x << 13U;
       x ^= x >> 7U;
       x ^= x << 17U;
-      const std::size_t n = std::min({space.size(), c.size() - at, std::size_t{1} + x % (2 * kMiB)});
+      const std::size_t n =
+          std::min({space.size(), c.size() - at, std::size_t{1} + x % (2 * kMiB)});
       std::memcpy(space.data(), c.data() + at, n);
       b.commit(n);
       at += n;
@@ -156,7 +161,8 @@ TEST(Builder, ReproducesTheSyntheticV1VectorByteForByte) {
 
   for (const unsigned threads : {1U, 0U}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
-    const ContentInformation ci = build(synthetic_33621202(), {HashScheme{}, threads, {}}, whole(), secret);
+    const ContentInformation ci =
+        build(synthetic_33621202(), {HashScheme{}, threads, {}}, whole(), secret);
     EXPECT_EQ(util::to_hex(encode(ci)), v.text("ci_hex"));
 
     ASSERT_EQ(ci.segments.size(), v.number("ci.cSegments"));
@@ -233,7 +239,8 @@ TEST_P(BuilderEquality, AnyThreadCountAndFeedingGiveTheReferenceResult) {
   }
   for (const auto& [threads, f] : runs) {
     SCOPED_TRACE(std::string(feeds[f].first) + ", threads " + std::to_string(threads));
-    const ContentInformation ci = build(content(), {GetParam().scheme, threads, {}}, feeds[f].second);
+    const ContentInformation ci =
+        build(content(), {GetParam().scheme, threads, {}}, feeds[f].second);
     EXPECT_TRUE(ci == expected);
   }
 }
@@ -253,11 +260,12 @@ TEST(Builder, TinyPiecesGiveTheSameResult) {
 
 INSTANTIATE_TEST_SUITE_P(
     Schemes, BuilderEquality,
-    ::testing::Values(
-        SchemeCase{"V1Sha256", HashScheme{}, kV1SegmentSize + 70001},
-        SchemeCase{"V1Sha384", HashScheme{Version::v1, crypto::HashAlgorithm::sha384}, kV1SegmentSize + 70001},
-        SchemeCase{"V1Sha512", HashScheme{Version::v1, crypto::HashAlgorithm::sha512}, kV1SegmentSize + 70001},
-        SchemeCase{"V2", HashScheme::v2(), 9 * kMiB + 12345}),
+    ::testing::Values(SchemeCase{"V1Sha256", HashScheme{}, kV1SegmentSize + 70001},
+                      SchemeCase{"V1Sha384", HashScheme{Version::v1, crypto::HashAlgorithm::sha384},
+                                 kV1SegmentSize + 70001},
+                      SchemeCase{"V1Sha512", HashScheme{Version::v1, crypto::HashAlgorithm::sha512},
+                                 kV1SegmentSize + 70001},
+                      SchemeCase{"V2", HashScheme::v2(), 9 * kMiB + 12345}),
     [](const ::testing::TestParamInfo<SchemeCase>& p) { return std::string(p.param.name); });
 
 TEST(Builder, LargeAddsHashInPlaceWithTheSameResult) {
@@ -271,8 +279,8 @@ TEST(Builder, LargeAddsHashInPlaceWithTheSameResult) {
       b.add(c.subspan(at, n));
       at += n;
     };
-    add(100000);           // copied into a new batch
-    add(17 * kMiB + 3);    // joins it, then in place
+    add(100000);         // copied into a new batch
+    add(17 * kMiB + 3);  // joins it, then in place
     // Fill the batch holding what is left to 1000 bytes short of full: too little room for
     // the V2 lookahead.
     const std::span<std::uint8_t> space = b.prepare();
@@ -281,7 +289,7 @@ TEST(Builder, LargeAddsHashInPlaceWithTheSameResult) {
     std::memcpy(space.data(), c.data() + at, n);
     b.commit(n);
     at += n;
-    add(20 * kMiB);        // in place again
+    add(20 * kMiB);  // in place again
     add(65537);
     b.add(c.subspan(at));  // copied
   };
@@ -324,7 +332,8 @@ TEST(Builder, V2SegmentsTileTheContentAndHashIndependently) {
   }
   EXPECT_EQ(at, content.size());
   // One chunk of 68-byte descriptions after the 31-byte header.
-  EXPECT_EQ(encode(ci).size(), kV2HeaderSize + kV2ChunkHeaderSize + ci.segments.size() * kV2SegmentDescriptionSize);
+  EXPECT_EQ(encode(ci).size(),
+            kV2HeaderSize + kV2ChunkHeaderSize + ci.segments.size() * kV2SegmentDescriptionSize);
 }
 
 TEST(Builder, V2UsesTheChunkerParameters) {
@@ -338,7 +347,8 @@ TEST(Builder, V2UsesTheChunkerParameters) {
 TEST(Builder, V2IgnoresTheHashAlgorithmItIsGiven) {
   // V2 only knows truncated SHA-512; a V2 scheme with another algorithm still builds that.
   const Bytes content = test::random_content(300000, 9);
-  const ContentInformation ci = build(content, {HashScheme{Version::v2, crypto::HashAlgorithm::sha256}, 1, {}});
+  const ContentInformation ci =
+      build(content, {HashScheme{Version::v2, crypto::HashAlgorithm::sha256}, 1, {}});
   EXPECT_TRUE(ci == reference_v2(content, test_secret()));
 }
 

@@ -26,7 +26,8 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::size_t kMiB = std::size_t{1} << 20U;
 
 // Cuts a whole content the way the builder does: each call sees the rest of the content.
-std::vector<std::size_t> segment_lengths(const Chunker& chunker, std::span<const std::uint8_t> content) {
+std::vector<std::size_t> segment_lengths(const Chunker& chunker,
+                                         std::span<const std::uint8_t> content) {
   std::vector<std::size_t> lengths;
   std::size_t at = 0;
   while (at < content.size()) {
@@ -47,7 +48,8 @@ std::vector<std::string> segment_hods(std::span<const std::uint8_t> content,
   std::vector<std::string> hods;
   std::size_t at = 0;
   for (const std::size_t n : lengths) {
-    hods.push_back(crypto::hash(crypto::HashAlgorithm::sha512, content.subspan(at, n)).truncated(32).hex());
+    hods.push_back(
+        crypto::hash(crypto::HashAlgorithm::sha512, content.subspan(at, n)).truncated(32).hex());
     at += n;
   }
   return hods;
@@ -102,15 +104,16 @@ TEST(Chunker, OutputFormatIsPinned) {
   const auto lengths = segment_lengths(chunker, content);
   ASSERT_GE(lengths.size(), 8U);
   const std::vector<std::size_t> first(lengths.begin(), lengths.begin() + 8);
-  EXPECT_EQ(first, (std::vector<std::size_t>{79908, 52624, 66116, 120794, 78633, 66536, 66574, 65663}));
+  EXPECT_EQ(first,
+            (std::vector<std::size_t>{79908, 52624, 66116, 120794, 78633, 66536, 66574, 65663}));
   EXPECT_EQ(lengths.size(), 55U);
 }
 
 TEST(Chunker, SegmentsStayWithinBoundsOnRandomData) {
   const Bytes& content = random_16mib();
-  for (const ChunkerParameters p : {ChunkerParameters{}, ChunkerParameters{2048, 8192, 16384},
-                                    ChunkerParameters{4096, 4096, 4096},
-                                    ChunkerParameters{100, 1000, 131072}}) {
+  for (const ChunkerParameters p :
+       {ChunkerParameters{}, ChunkerParameters{2048, 8192, 16384},
+        ChunkerParameters{4096, 4096, 4096}, ChunkerParameters{100, 1000, 131072}}) {
     SCOPED_TRACE(std::to_string(p.min_size) + "/" + std::to_string(p.target_size) + "/" +
                  std::to_string(p.max_size));
     const Chunker chunker(p);
@@ -123,7 +126,8 @@ TEST(Chunker, AverageSegmentSizeOnRandomDataIsAsDocumented) {
   // docs/chunker.md states about 77 KiB (measured over 1 GiB): normalisation keeps most cuts
   // just past the 64 KiB target.
   const auto lengths = segment_lengths(Chunker{}, random_16mib());
-  const double average = static_cast<double>(random_16mib().size()) / static_cast<double>(lengths.size());
+  const double average =
+      static_cast<double>(random_16mib().size()) / static_cast<double>(lengths.size());
   EXPECT_GT(average, 72.0 * 1024);
   EXPECT_LT(average, 83.0 * 1024);
   const auto at_max = std::count(lengths.begin(), lengths.end(), std::size_t{kV2MaxSegmentSize});
@@ -170,7 +174,8 @@ TEST(Chunker, DegenerateInputsRespectTheBounds) {
   expect_within_bounds(segment_lengths(chunker, zeros), p, zeros.size());
 
   Bytes periodic(3 * kMiB);
-  for (std::size_t i = 0; i < periodic.size(); ++i) periodic[i] = static_cast<std::uint8_t>(i % 251U);
+  for (std::size_t i = 0; i < periodic.size(); ++i)
+    periodic[i] = static_cast<std::uint8_t>(i % 251U);
   expect_within_bounds(segment_lengths(chunker, periodic), p, periodic.size());
 
   // A random 4 KiB block repeated: every window repeats with period 4096.
@@ -211,7 +216,8 @@ TEST_P(ChunkerResync, MostSegmentsSurviveAnEdit) {
   Bytes edited(original.begin(), original.begin() + static_cast<std::ptrdiff_t>(edit.offset));
   const Bytes inserted = test::random_content(edit.insert, 99);
   edited.insert(edited.end(), inserted.begin(), inserted.end());
-  edited.insert(edited.end(), original.begin() + static_cast<std::ptrdiff_t>(edit.offset + edit.erase),
+  edited.insert(edited.end(),
+                original.begin() + static_cast<std::ptrdiff_t>(edit.offset + edit.erase),
                 original.end());
 
   const Chunker chunker;
@@ -230,12 +236,14 @@ TEST_P(ChunkerResync, MostSegmentsSurviveAnEdit) {
   EXPECT_EQ(before.back(), after.back());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Edits, ChunkerResync,
-    ::testing::Values(Edit{"InsertNearStart", 1000, 0, 5}, Edit{"DeleteInMiddle", 8 * kMiB, 3, 0},
-                      Edit{"InsertInMiddle", 8 * kMiB + 12345, 0, 100},
-                      Edit{"ReplaceInMiddle", 5 * kMiB, 4096, 4000}),
-    [](const ::testing::TestParamInfo<Edit>& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(Edits, ChunkerResync,
+                         ::testing::Values(Edit{"InsertNearStart", 1000, 0, 5},
+                                           Edit{"DeleteInMiddle", 8 * kMiB, 3, 0},
+                                           Edit{"InsertInMiddle", 8 * kMiB + 12345, 0, 100},
+                                           Edit{"ReplaceInMiddle", 5 * kMiB, 4096, 4000}),
+                         [](const ::testing::TestParamInfo<Edit>& p) {
+                           return std::string(p.param.name);
+                         });
 
 }  // namespace
 }  // namespace peerdist::pccrc
