@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,10 @@ struct SchemeCase {
   HashScheme scheme;
   std::size_t content_size;  // V1: past one 32 MiB segment; V2: across several batches
 };
+
+void PrintTo(const SchemeCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class BuilderEquality : public ::testing::TestWithParam<SchemeCase> {
  protected:

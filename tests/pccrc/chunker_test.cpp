@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -207,6 +208,10 @@ struct Edit {
   std::size_t erase;   // bytes removed at offset
   std::size_t insert;  // random bytes inserted at offset
 };
+
+void PrintTo(const Edit& edit, std::ostream* os) {
+  *os << edit.name;
+}
 
 class ChunkerResync : public ::testing::TestWithParam<Edit> {};
 
