@@ -125,6 +125,12 @@ typedef const WCHAR* LPCWSTR;
 #ifndef HIWORD
 #define HIWORD(l) PEERDIST_WIN32_CAST_(WORD, (PEERDIST_WIN32_CAST_(DWORD_PTR, l) >> 16) & 0xffffu)
 #endif
+#ifndef LOBYTE
+#define LOBYTE(w) PEERDIST_WIN32_CAST_(BYTE, PEERDIST_WIN32_CAST_(DWORD_PTR, w) & 0xffu)
+#endif
+#ifndef HIBYTE
+#define HIBYTE(w) PEERDIST_WIN32_CAST_(BYTE, (PEERDIST_WIN32_CAST_(DWORD_PTR, w) >> 8) & 0xffu)
+#endif
 
 /* ---- Waits ------------------------------------------------------------------------------- */
 #ifndef INFINITE
@@ -218,6 +224,9 @@ PEERDIST_WIN32_CHECK_(overlapped_size, sizeof(OVERLAPPED) == (sizeof(void*) == 8
 #endif
 #ifndef ERROR_INVALID_HANDLE
 #define ERROR_INVALID_HANDLE 6
+#endif
+#ifndef ERROR_INVALID_DATA
+#define ERROR_INVALID_DATA 13
 #endif
 #ifndef ERROR_NOT_ENOUGH_MEMORY
 #define ERROR_NOT_ENOUGH_MEMORY 8
