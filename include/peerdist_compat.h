@@ -18,7 +18,9 @@
 
 #include "peerdist_win32.h"
 
-/* ===== PeerDist API: #include "peerdist.h" goes here once the API header exists. ========== */
+/* The PeerDist API itself: a Windows program includes <windows.h> and <peerdist.h>; here this
+ * header stands for <windows.h> and brings <peerdist.h> along. */
+#include "peerdist.h"
 
 #ifdef __cplusplus
 extern "C" {

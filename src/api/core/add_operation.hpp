@@ -1,0 +1,100 @@
+// One PeerDistServerPublishAddToStream (or C++ PublicationStream::add): the caller's bytes sent
+// to the daemon as AddToStream pieces (docs/ipc.md), by the connection's sender thread.
+//
+//  * Copy path: each piece is copied into a free ring slot and sent as SharedData; the slot is
+//    free again when the piece's Result arrives, so the sender copies piece n+1 while the
+//    daemon hashes piece n. The caller's buffer is read only until the last piece is copied.
+//  * Zero copy: bytes that already lie inside the ring (a buffer from the C++ API) are sent
+//    as SharedData where they are.
+//  * No ring: InlineData pieces.
+// The operation completes when the last piece's Result arrives, or at the first piece that
+// fails (first failure wins), with the sum of the bytes of the pieces that succeeded.
+//
+// Stopping (cancel, close, unpublish, shutdown): stop() admits no further piece. Pieces
+// already admitted are on the wire before any request the stopper sends afterwards (the admit
+// step runs under the connection's send lock), so once the stopper's own request is answered,
+// every admitted piece has its Result too (docs/ipc.md rules 3 and 4); the stopper then ends
+// the operation if no piece's failure has.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/connection.hpp"
+#include "core/operation.hpp"
+#include "core/ring.hpp"
+
+namespace peerdist::api {
+
+class AddOperation final : public Operation,
+                           public SendJob,
+                           public std::enable_shared_from_this<AddOperation> {
+ public:
+  // `data` must stay valid until the operation completes (the API's contract for pBuffer).
+  // `lease`, if valid, is the ring buffer `data` lies in (C++ zero copy): held until the end.
+  // `ends_call`: the last piece carries last_piece = 1 (one API call, docs/ipc.md); false for
+  // the C++ API's queued adds, which the daemon sees as one long call.
+  AddOperation(std::weak_ptr<InstanceObject> instance, std::uint64_t connection_id,
+               std::shared_ptr<const ipc::Blob> content_id, Completer completer,
+               std::uint64_t daemon_stream, std::span<const std::uint8_t> data,
+               RingLease lease, std::shared_ptr<Ring> ring, bool ends_call);
+
+  // Sender thread: copies and sends the pieces.
+  void run(Connection& connection) noexcept override;
+
+  // No further piece is admitted; any piece that fails from now on reports `status` (the
+  // reason for stopping) rather than its own error. False if the operation had already ended.
+  bool stop(DWORD status) noexcept;
+  // Pauses admitting pieces until release_hold() or stop() (Unpublish holds an operation on the
+  // content while its request is in flight, then stops or releases it).
+  void hold() noexcept;
+  void release_hold() noexcept;
+  // Ends the operation with the stop status, if nothing else has; for the stopper once every
+  // admitted piece has been answered.
+  bool end_stopped() noexcept;
+
+  // Request ids of the pieces sent and not yet answered (for ipc::Cancel).
+  [[nodiscard]] std::vector<std::uint64_t> outstanding() const;
+  [[nodiscard]] std::uint64_t bytes_done() const;
+
+  // Piece results (from the piece's ResultHandler on the receiver thread).
+  void piece_answered(std::uint64_t request_id, const ipc::Result& result) noexcept;
+
+ private:
+  void on_finished() noexcept override;
+  [[nodiscard]] bool should_stop() const noexcept {
+    return stopping_.load(std::memory_order_acquire);
+  }
+  bool admit(std::uint64_t request_id, bool final_piece);
+  // Blocks while held; false when the operation must not go on.
+  bool wait_unless_held();
+
+  const std::uint64_t daemon_stream_;
+  const std::span<const std::uint8_t> data_;
+  RingLease lease_;
+  const std::shared_ptr<Ring> ring_;
+  const bool ends_call_;
+
+  // Guarded by mutex_ (Operation's).
+  std::condition_variable hold_changed_;
+  std::vector<std::uint64_t> outstanding_;
+  std::size_t sent_ = 0;
+  std::size_t answered_ = 0;
+  bool all_sent_ = false;
+  bool held_ = false;
+  bool refused_by_hold_ = false;
+  bool sender_gave_up_ = false;  // the sender failed (out of memory) and sends nothing more
+  std::optional<DWORD> stop_status_;
+  std::uint64_t bytes_ = 0;
+
+  // Set with stop_status_ or when finished: read without the lock by the ring wait.
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace peerdist::api

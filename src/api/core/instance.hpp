@@ -1,0 +1,183 @@
+// A PeerDist instance (PeerDistStartup .. PeerDistShutdown): its connection to peerdistd, its
+// stream and content-info handles, its pending operations and its status notification. Every
+// C function and the C++ API end up here once their parameters are checked; this is where the
+// rules of docs/api.md that involve state live (one AddToStream or Retrieve in flight per
+// handle, INVALIDATED handles after DISABLED/UNAVAILABLE, cancel, Shutdown).
+//
+// Locking: mutex_ guards the instance's state and the state fields of its handles; it is never
+// held while waiting for the daemon, and never taken while an operation's lock is held (an
+// operation unlocks before telling the instance it finished). connect_mutex_ serialises
+// (re)connecting and arming the status notification; it may be held while mutex_ is taken.
+#pragma once
+
+#include <peerdist.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "core/completer.hpp"
+#include "core/connection.hpp"
+#include "core/content_info_reader.hpp"
+#include "core/ring.hpp"
+#include "core/stream.hpp"
+#include "peerdist/api/handle_table.hpp"
+#include "peerdist/util/expected.hpp"
+
+namespace peerdist::api {
+
+class Operation;
+class AddOperation;
+class StatusRegistration;
+
+// The service's state as last reported by HelloReply or StatusChanged (docs/ipc.md rule 6).
+struct ServiceState {
+  PEERDIST_STATUS status = PEERDIST_STATUS_UNAVAILABLE;
+  // Without a daemon: the default configuration's versions (docs/api.md: V1 and V2).
+  std::uint32_t min_ci_version = PEERDIST_RETRIEVAL_OPTIONS_CONTENTINFO_VERSION_1;
+  std::uint32_t max_ci_version = PEERDIST_RETRIEVAL_OPTIONS_CONTENTINFO_VERSION_2;
+};
+
+class InstanceObject final : public HandleObject,
+                             public ConnectionObserver,
+                             public std::enable_shared_from_this<InstanceObject> {
+ public:
+  static constexpr HandleKind kKind = HandleKind::peerdist_instance;
+
+  // PeerDistStartup once its parameters are checked: a new instance in the handle table,
+  // connected if a daemon answers. Fails only with PEERDIST_ERROR_VERSION_UNSUPPORTED (version
+  // above PEERDIST_VERSION, or the daemon says so) or a resource error.
+  [[nodiscard]] static Expected<std::shared_ptr<InstanceObject>, DWORD> start(
+      DWORD version_requested);
+
+  explicit InstanceObject(DWORD version_requested) noexcept;
+  InstanceObject(const InstanceObject&) = delete;
+  InstanceObject& operator=(const InstanceObject&) = delete;
+  InstanceObject(InstanceObject&&) = delete;
+  InstanceObject& operator=(InstanceObject&&) = delete;
+  ~InstanceObject() override;
+
+  [[nodiscard]] HANDLE handle() const noexcept { return handle_; }
+  // pdwSupportedVersion: the daemon's (HelloReply.api_version), else the library's.
+  [[nodiscard]] DWORD supported_version() const;
+
+  // ---- General functions (docs/api.md rows of the same names) ----
+  // PeerDistShutdown once the handle is out of the table.
+  DWORD shutdown() noexcept;
+  [[nodiscard]] DWORD get_status(PEERDIST_STATUS_INFO& out);
+  // Exactly one of status / status_info non-null. Returns ERROR_IO_PENDING or a sync error.
+  DWORD register_status(Completer completer, PEERDIST_STATUS* status,
+                        PEERDIST_STATUS_INFO* status_info);
+  DWORD unregister_status();
+
+  // ---- Server functions ----
+  // Typed lookups that also check ownership: nullptr means ERROR_INVALID_HANDLE.
+  [[nodiscard]] std::shared_ptr<StreamObject> stream(HANDLE handle) const;
+  [[nodiscard]] std::shared_ptr<ContentInfoObject> content_info(HANDLE handle) const;
+
+  struct PublishOptions {
+    DWORD version = PEERDIST_PUBLICATION_OPTIONS_VERSION;
+    DWORD flags = 0;
+  };
+  DWORD publish_stream(std::span<const std::uint8_t> content_id, std::uint64_t content_length,
+                       const std::optional<PublishOptions>& options, HANDLE port, ULONG_PTR key,
+                       std::shared_ptr<StreamObject>& out);
+  // `allow_queue`: the C++ API may queue several adds on one stream; the C API may not
+  // (docs/api.md: a second AddToStream in flight is ERROR_INVALID_PARAMETER).
+  DWORD add_to_stream(const std::shared_ptr<StreamObject>& stream,
+                      std::span<const std::uint8_t> data, RingLease lease, Completer completer,
+                      bool allow_queue);
+  DWORD complete_stream(const std::shared_ptr<StreamObject>& stream, Completer completer);
+  DWORD close_stream(HANDLE handle);
+  DWORD unpublish(std::span<const std::uint8_t> content_id);
+  // versions: nullopt for the non-Ex call (the highest configured version, spec Q16).
+  struct VersionRange {
+    DWORD min = 0;
+    DWORD max = 0;
+  };
+  DWORD open_content_information(std::span<const std::uint8_t> content_id, std::uint64_t offset,
+                                 std::uint64_t length, const std::optional<VersionRange>& versions,
+                                 HANDLE port, ULONG_PTR key,
+                                 std::shared_ptr<ContentInfoObject>& out);
+  DWORD retrieve(const std::shared_ptr<ContentInfoObject>& reader, std::uint8_t* buffer,
+                 DWORD capacity, Completer completer);
+  DWORD close_content_information(HANDLE handle);
+  DWORD cancel(std::span<const std::uint8_t> content_id, const OVERLAPPED* overlapped);
+
+  // C++ zero copy: `length` bytes of the current connection's ring, waiting while it is full.
+  // ERROR_NOT_SUPPORTED-like nullopt with ERROR_SUCCESS when there is no ring (the caller
+  // falls back to memory of its own), PEERDIST_ERROR_SERVICE_UNAVAILABLE without a daemon.
+  [[nodiscard]] Expected<std::optional<RingLease>, DWORD> acquire_ring(std::size_t length);
+
+  // ---- From operations and the connection ----
+  void operation_finished(Operation& operation, DWORD status) noexcept;
+  void deliver_status(StatusRegistration& registration, std::uint64_t value) noexcept;
+  void on_status_changed(const Connection& connection,
+                         const ipc::StatusChanged& status) noexcept override;
+  void on_connection_lost(const Connection& connection) noexcept override;
+
+  // For tests: the current connection (nullptr when none).
+  [[nodiscard]] std::shared_ptr<Connection> current_connection() const;
+
+ private:
+  // The live connection, reconnecting if there is none (docs/api.md: the library reconnects on
+  // the next call). nullptr with *error = PEERDIST_ERROR_SERVICE_UNAVAILABLE or
+  // PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS.
+  std::shared_ptr<Connection> connection(DWORD& error);
+  std::shared_ptr<Connection> connect_locked(DWORD& error);  // connect_mutex_ held
+  Expected<std::shared_ptr<Connection>, DWORD> open_connection();
+  // Arms the registration on the daemon, or locally when there is none. connect_mutex_ held.
+  void arm_registration_locked(const std::shared_ptr<StatusRegistration>& registration);
+  // Sends RegisterStatusNotification for it on `connection`; false if it could not be sent.
+  bool send_registration(const std::shared_ptr<Connection>& connection,
+                         const std::shared_ptr<StatusRegistration>& registration);
+  // No daemon: the status is UNAVAILABLE. Delivers it if the last status reported differs,
+  // else keeps the registration armed in the library and starts the reconnect watcher.
+  void registration_without_daemon(const std::shared_ptr<StatusRegistration>& registration);
+  // Marks the handles of a connection INVALIDATED and ends their operations with
+  // PEERDIST_ERROR_INVALIDATED (docs/api.md, "handles after disable"). `lost`: the connection
+  // ended, so a status notification sees UNAVAILABLE.
+  void invalidate_connection(std::uint64_t connection_id, bool lost) noexcept;
+  void start_watcher_locked();
+  void watcher_loop() noexcept;
+  // CloseStream for a stream whose Add/Complete was cancelled or aborted, so that the daemon
+  // drops the half-made publication whatever state it kept (docs/api.md: cancelled Add/Complete
+  // abandon the publication; the identifier is free again).
+  void close_abandoned_stream(const std::shared_ptr<Connection>& connection,
+                              const std::shared_ptr<StreamObject>& stream);
+  [[nodiscard]] bool current_locked(std::uint64_t connection_id) const;
+
+  const DWORD version_requested_;
+  HANDLE handle_ = nullptr;
+
+  std::mutex connect_mutex_;
+  mutable std::mutex mutex_;
+  // Guarded by mutex_.
+  bool closed_ = false;
+  std::shared_ptr<Connection> connection_;
+  ServiceState service_;
+  DWORD supported_version_ = PEERDIST_VERSION;
+  // Bumped by every invalidation: a handle created by a request that raced with one is
+  // created invalidated (its daemon object may predate the change).
+  std::uint64_t invalidations_ = 0;
+  std::vector<std::shared_ptr<StreamObject>> streams_;
+  std::vector<std::shared_ptr<ContentInfoObject>> readers_;
+  std::vector<std::shared_ptr<Operation>> operations_;
+  std::shared_ptr<StatusRegistration> registration_;
+  // The registration waits in the library for a daemon (none answered when it was armed).
+  bool registration_local_ = false;
+  // The last status a notification delivered; DISABLED before the first (spec Q12).
+  PEERDIST_STATUS last_reported_ = PEERDIST_STATUS_DISABLED;
+  std::condition_variable watcher_wake_;
+  std::thread watcher_;
+};
+
+// The instance behind a handle, or nullptr (ERROR_INVALID_HANDLE).
+[[nodiscard]] std::shared_ptr<InstanceObject> lookup_instance(HANDLE handle);
+
+}  // namespace peerdist::api
