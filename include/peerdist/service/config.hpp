@@ -1,0 +1,92 @@
+// peerdistd's configuration: a small TOML file (docs/config.md), every key optional, so that
+// the daemon runs with no file at all. Unknown keys and wrong types are errors naming the key
+// and its line, because a misspelt key that were silently ignored would leave the administrator
+// believing a setting is in force when it is not.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peerdist/pccrc/types.hpp"
+#include "peerdist/util/expected.hpp"
+
+namespace peerdist::service {
+
+// Where the server secret comes from; at most one of the three forms. All empty: a random key
+// generated at first start and kept in <state>/secret.key.
+struct SecretSource {
+  std::string key_hex;                 // the key bytes as hex
+  std::string passphrase;              // as `netsh branchcache set key passphrase=...`
+  std::filesystem::path key_file;      // a `netsh branchcache exportkey` file
+  std::string key_file_passphrase;     // the passphrase it was exported with
+
+  [[nodiscard]] bool empty() const noexcept {
+    return key_hex.empty() && passphrase.empty() && key_file.empty();
+  }
+  friend bool operator==(const SecretSource&, const SecretSource&) = default;
+};
+
+struct Limits {
+  // Enough for every program of a busy multi-user host; each connection costs a few tens of
+  // KiB at rest, and at most ~32 MiB of queued data while busy (session.hpp).
+  static constexpr std::uint32_t kDefaultMaxConnections = 256;
+  // Open stream and content-information handles per connection (API instance): bounds the
+  // memory one program can pin in the daemon with handles it forgets to close.
+  static constexpr std::uint32_t kDefaultMaxHandlesPerConnection = 1024;
+  // The largest shared buffer a client may map into the daemon. 64 MiB keeps the hashing
+  // pipeline fed (it works in batches of at most 4 MiB) while bounding the address space
+  // 256 connections can take.
+  static constexpr std::uint64_t kDefaultMaxSharedBuffer = std::uint64_t{64} << 20U;
+
+  std::uint32_t max_connections = kDefaultMaxConnections;
+  std::uint32_t max_handles_per_connection = kDefaultMaxHandlesPerConnection;
+  std::uint64_t max_shared_buffer = kDefaultMaxSharedBuffer;
+  friend bool operator==(const Limits&, const Limits&) = default;
+};
+
+struct Config {
+  // false: the service reports PEERDIST_STATUS_DISABLED ("disabled by policy").
+  bool enabled = true;
+  std::optional<std::filesystem::path> state_dir;  // unset: the default for the user
+  std::optional<std::filesystem::path> socket;     // unset: the default for the user
+  // The content-information versions the service produces and advertises, ascending, no
+  // duplicates, not empty.
+  std::vector<pccrc::Version> content_information_versions{pccrc::Version::v1,
+                                                           pccrc::Version::v2};
+  SecretSource secret;
+  Limits limits;
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Parses TOML text. `source` names the file in error messages ("peerdistd.toml:3: ...").
+// Relative paths in the file (state_dir, socket, secret.key_file) are resolved against
+// `base_dir` when it is not empty.
+[[nodiscard]] Expected<Config, std::string> parse_config(std::string_view text,
+                                                         std::string_view source,
+                                                         const std::filesystem::path& base_dir = {});
+// Reads and parses a file (relative paths resolved against its directory).
+[[nodiscard]] Expected<Config, std::string> load_config(const std::filesystem::path& file);
+
+// The environment, as a lookup, so that tests need not change the process's.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+[[nodiscard]] EnvLookup process_environment();
+
+// The defaults of docs/api.md: root gets /run/peerdist and /var/lib/peerdist; other users
+// $XDG_RUNTIME_DIR/peerdist and $XDG_STATE_HOME/peerdist (~/.local/state/peerdist).
+struct DefaultPaths {
+  std::optional<std::filesystem::path> socket;  // nullopt: no XDG_RUNTIME_DIR for a non-root user
+  std::filesystem::path state_dir;
+  std::filesystem::path config_file;  // read when it exists and no --config is given
+};
+[[nodiscard]] Expected<DefaultPaths, std::string> default_paths(uid_t euid, const EnvLookup& env);
+
+}  // namespace peerdist::service

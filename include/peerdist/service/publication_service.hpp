@@ -1,0 +1,119 @@
+// The service core of peerdistd, without sockets: the service status and policy, the catalog
+// of publications (on its own thread), the hashing workers, and the API instances (one per
+// connection) through which every request arrives. The network layer (session.hpp) turns
+// frames into calls on an Instance and Replies into Result frames; tests call it directly.
+//
+// Threads:
+// * the executor given at construction (the network thread): the status, the instances, the
+//   reservations; every public call is made there, and every reply is delivered there;
+// * the hashing pool: content-information builders (fed in order per stream), finishing them,
+//   and parsing/slicing/encoding CIs for readers;
+// * the catalog thread (CatalogExecutor): every SQLite call, in the order posted.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "peerdist/pccrc/keys.hpp"
+#include "peerdist/service/catalog_executor.hpp"
+#include "peerdist/service/instance.hpp"
+#include "peerdist/service/reservations.hpp"
+#include "peerdist/service/service_status.hpp"
+#include "peerdist/store/catalog.hpp"
+#include "peerdist/util/expected.hpp"
+
+namespace peerdist::service {
+
+struct ServiceOptions {
+  bool enabled = true;
+  std::vector<pccrc::Version> versions{pccrc::Version::v1, pccrc::Version::v2};
+  std::uint32_t max_handles_per_connection = 1024;
+  // Hashing threads of each content-information builder (pccrc::BuildOptions::threads; 0 = one
+  // per hardware thread). A stream producing V1 and V2 has two builders.
+  unsigned builder_threads = 0;
+  // Threads that feed the builders, each serving one stream at a time (0 = the default below).
+  unsigned feed_threads = 0;
+};
+
+struct StartupReport {
+  std::uint64_t removed_non_persistent = 0;  // left by a crash: their instances are gone
+  store::CatalogCounts counts;
+  std::optional<std::filesystem::path> moved_aside;  // a corrupt catalog, moved away
+};
+
+class PublicationService {
+ public:
+  // Streams fed at the same time: a feeding thread mostly waits for its builders' hashing
+  // workers, so a few more than the cores keep them all busy without a thread per stream.
+  static constexpr unsigned kMinFeedThreads = 4;
+  // The catalog file under the state directory.
+  static constexpr const char* kCatalogFileName = "catalog.sqlite";
+
+  // Opens (or creates) the catalog, moving a corrupt one aside, and drops the non-persistent
+  // publications a crash left behind; blocking, so call it before serving.
+  [[nodiscard]] static Expected<std::unique_ptr<PublicationService>, std::string> open(
+      boost::asio::any_io_executor executor, const std::filesystem::path& catalog_file,
+      pccrc::ServerSecret secret, ServiceOptions options, StartupReport* report = nullptr);
+
+  PublicationService(boost::asio::any_io_executor executor, store::Catalog catalog,
+                     pccrc::ServerSecret secret, ServiceOptions options);
+  ~PublicationService();  // join()
+  PublicationService(const PublicationService&) = delete;
+  PublicationService& operator=(const PublicationService&) = delete;
+
+  // A new API instance for a client with this uid. `shared` is its shared buffer, if any.
+  [[nodiscard]] std::shared_ptr<Instance> create_instance(
+      std::uint32_t uid, std::shared_ptr<const ipc::SharedBuffer> shared,
+      Instance::StatusListener listener);
+
+  [[nodiscard]] const ServiceStatus& status() const noexcept { return status_; }
+  [[nodiscard]] const std::vector<pccrc::Version>& versions() const noexcept {
+    return options_.versions;
+  }
+  [[nodiscard]] std::size_t instance_count() const noexcept { return instances_.size(); }
+
+  // The configuration changed (SIGHUP): enabled = false is PEERDIST_STATUS_DISABLED. A change
+  // of status or versions is told to every instance; DISABLED invalidates their handles.
+  void set_policy(bool enabled, std::vector<pccrc::Version> versions);
+  // The daemon is stopping: status UNAVAILABLE, told to every instance and invalidating its
+  // handles; later requests for new handles get PEERDIST_ERROR_SERVICE_UNAVAILABLE.
+  void stop();
+
+  // The catalog's counts, answered on the executor.
+  void query_counts(std::function<void(Expected<store::CatalogCounts, std::string>)> done);
+
+  // Waits for the hashing and catalog threads to finish what they were given. Call it after
+  // the executor has stopped running (results posted to it are dropped).
+  void join();
+
+ private:
+  friend class Instance;
+
+  void forget(std::uint64_t instance_id) { instances_.erase(instance_id); }
+  void broadcast(const ServiceStatus& next);
+
+  boost::asio::any_io_executor executor_;
+  ServiceOptions options_;
+  std::shared_ptr<const pccrc::ServerSecret> secret_;
+  ServiceStatus status_;
+  bool stopping_ = false;
+  Reservations reservations_;
+  std::uint64_t next_instance_id_ = 1;
+  std::map<std::uint64_t, std::weak_ptr<Instance>> instances_;
+  // The catalog thread outlives the hashing pool, whose jobs post to it (join() order).
+  CatalogExecutor catalog_;
+  boost::asio::thread_pool hash_pool_;
+};
+
+}  // namespace peerdist::service
