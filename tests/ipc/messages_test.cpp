@@ -1,0 +1,193 @@
+// Every message round-trips through encode/decode and through a frame, and its payload has the
+// layout of docs/ipc.md, spelled out here byte by byte.
+#include "peerdist/ipc/messages.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "peerdist/ipc/frame.hpp"
+
+#include "message_samples.hpp"
+
+namespace peerdist::ipc {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Little-endian field builder for the expected layouts (independent of the codec's writer).
+class Layout {
+ public:
+  Layout& u8(std::uint64_t v) { return le(v, 1); }
+  Layout& u16(std::uint64_t v) { return le(v, 2); }
+  Layout& u32(std::uint64_t v) { return le(v, 4); }
+  Layout& u64(std::uint64_t v) { return le(v, 8); }
+  Layout& blob(const std::string& s) {
+    u32(s.size());
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+    return *this;
+  }
+  Layout& blob(const Bytes& b) {
+    u32(b.size());
+    bytes_.insert(bytes_.end(), b.begin(), b.end());
+    return *this;
+  }
+  [[nodiscard]] Bytes bytes() const { return bytes_; }
+
+ private:
+  Layout& le(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  Bytes bytes_;
+};
+
+Message round_trip(const Message& message) {
+  const Bytes payload = encode(message);
+  auto decoded = decode(type_of(message), payload);
+  EXPECT_TRUE(decoded.has_value()) << decoded.error().message();
+  return decoded ? *decoded : Message{};
+}
+
+TEST(Messages, SamplesCoverEveryType) {
+  std::set<MessageType> seen;
+  for (const Message& m : test::samples()) seen.insert(type_of(m));
+  EXPECT_EQ(seen, std::set<MessageType>(kAllMessageTypes.begin(), kAllMessageTypes.end()));
+}
+
+TEST(Messages, EveryTypeRoundTrips) {
+  for (const Message& m : test::samples()) {
+    SCOPED_TRACE(std::string(name(type_of(m))));
+    EXPECT_EQ(round_trip(m), m);
+  }
+}
+
+TEST(Messages, EveryTypeRoundTripsThroughAFrame) {
+  std::uint64_t request_id = 100;
+  for (const Message& m : test::samples()) {
+    SCOPED_TRACE(std::string(name(type_of(m))));
+    const std::uint64_t id = type_of(m) == MessageType::status_changed ? 0 : ++request_id;
+    const Bytes frame = encode_frame(id, m);
+    FrameAssembler assembler;
+    std::span<const std::uint8_t> in(frame);
+    auto assembled = assembler.next(in);
+    ASSERT_TRUE(assembled.has_value()) << assembled.error().message();
+    ASSERT_TRUE(assembled->has_value());
+    const Frame& f = **assembled;
+    EXPECT_TRUE(in.empty());
+    EXPECT_EQ(f.header.type, type_of(m));
+    EXPECT_EQ(f.header.request_id, id);
+    EXPECT_EQ(f.payload, encode(m));
+    auto decoded = decode(f);
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+    EXPECT_EQ(*decoded, m);
+  }
+}
+
+TEST(Messages, CapsAreInclusive) {
+  const Bytes longest_id(kMaxContentIdSize, 0x11);
+  const Bytes shortest_id(kMinContentIdSize, 0x22);
+  const std::vector<Message> at_caps = {
+      Hello{1, 1, 2, 3, kMaxSharedBufferSize},
+      PublishStream{longest_id, 0, 1, 0},
+      PublishStream{shortest_id, 0, 1, 0},
+      Unpublish{longest_id},
+      OpenContentInformation{longest_id, 0, 0, 1, 2},
+      AddToStream{1, true, InlineData{Bytes(kMaxInlineData, 0x33)}},
+      AddToStream{1, true, InlineData{}},
+      // The last byte a 64-bit range can end at.
+      AddToStream{1, true, SharedData{0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFULL, 0xFFFFFFFF}},
+      HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize, 'v')},
+      HelloReply{0, 1, 2, 2, 1, 2, ""},
+      Result{0, 0, 0, Bytes(kMaxResultDataSize, 0x44)},
+      Result{0, 0, 0, {}},
+  };
+  for (const Message& m : at_caps) {
+    SCOPED_TRACE(std::string(name(type_of(m))));
+    EXPECT_EQ(round_trip(m), m);
+    // The biggest messages still fit a frame.
+    EXPECT_LE(encode(m).size(), kMaxPayload);
+  }
+}
+
+TEST(Messages, EncodeRefusesFieldsPastTheirCaps) {
+  const std::vector<Message> past_caps = {
+      Hello{1, 1, 2, 3, kMaxSharedBufferSize + 1},
+      PublishStream{{}, 0, 1, 0},
+      PublishStream{Bytes(kMaxContentIdSize + 1, 0x11), 0, 1, 0},
+      Unpublish{{}},
+      OpenContentInformation{Bytes(kMaxContentIdSize + 1, 0x11), 0, 0, 1, 2},
+      AddToStream{1, true, InlineData{Bytes(kMaxInlineData + 1, 0x33)}},
+      AddToStream{1, true, SharedData{0xFFFFFFFFFFFFFFFFULL, 1}},
+      HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize + 1, 'v')},
+      Result{0, 0, 0, Bytes(kMaxResultDataSize + 1, 0x44)},
+  };
+  for (const Message& m : past_caps) {
+    SCOPED_TRACE(std::string(name(type_of(m))));
+    EXPECT_THROW((void)encode(m), std::length_error);
+    EXPECT_THROW((void)encode_frame(1, m), std::length_error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layouts, as in docs/ipc.md
+
+void expect_layout(const Message& m, const Bytes& expected) {
+  SCOPED_TRACE(std::string(name(type_of(m))));
+  EXPECT_EQ(encode(m), expected);
+  auto decoded = decode(type_of(m), expected);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(*decoded, m);
+}
+
+TEST(MessageLayout, SessionAndStatus) {
+  expect_layout(Hello{1, 3, 0x0002, 0x01020304, 0x30000506ULL},
+                Layout().u16(1).u16(3).u32(2).u32(0x01020304).u64(0x30000506ULL).bytes());
+  expect_layout(GetStatus{}, {});
+  expect_layout(RegisterStatusNotification{0x0A0B0C0D}, Layout().u32(0x0A0B0C0D).bytes());
+  expect_layout(UnregisterStatusNotification{}, {});
+  expect_layout(Cancel{0x0102030405060708ULL}, Layout().u64(0x0102030405060708ULL).bytes());
+  expect_layout(Shutdown{}, {});
+}
+
+TEST(MessageLayout, Publishing) {
+  expect_layout(PublishStream{{'a', 'b', 'c'}, 0x1122334455667788ULL, 2, 0x80000001},
+                Layout().blob("abc").u64(0x1122334455667788ULL).u32(2).u32(0x80000001).bytes());
+  expect_layout(AddToStream{5, true, InlineData{{9, 8, 7}}},
+                Layout().u64(5).u8(1).u8(1).blob(Bytes{9, 8, 7}).bytes());
+  expect_layout(AddToStream{6, false, SharedData{0x0000000100000002ULL, 0x03040506}},
+                Layout().u64(6).u8(0).u8(2).u64(0x0000000100000002ULL).u32(0x03040506).bytes());
+  expect_layout(CompleteStream{0xA1}, Layout().u64(0xA1).bytes());
+  expect_layout(CloseStream{0xA2}, Layout().u64(0xA2).bytes());
+  expect_layout(Unpublish{{'x'}}, Layout().blob("x").bytes());
+  expect_layout(OpenContentInformation{{'i', 'd'}, 10, 20, 1, 2},
+                Layout().blob("id").u64(10).u64(20).u32(1).u32(2).bytes());
+  expect_layout(RetrieveContentInformation{0xB1, 4096}, Layout().u64(0xB1).u32(4096).bytes());
+  expect_layout(CloseContentInformation{0xB2}, Layout().u64(0xB2).bytes());
+}
+
+TEST(MessageLayout, DaemonToClient) {
+  expect_layout(HelloReply{4062, 1, 2, 1, 1, 2, "v9"},
+                Layout().u32(4062).u16(1).u32(2).u32(1).u32(1).u32(2).blob("v9").bytes());
+  expect_layout(
+      Result{4053, 0x0000000700000008ULL, 3, {0xC0, 0xC1, 0xC2}},
+      Layout().u32(4053).u64(0x0000000700000008ULL).u32(3).blob(Bytes{0xC0, 0xC1, 0xC2}).bytes());
+  expect_layout(StatusChanged{2, 1, 2}, Layout().u32(2).u32(1).u32(2).bytes());
+}
+
+TEST(MessageLayout, FrameIsHeaderThenPayload) {
+  const Message m = CloseStream{0x42};
+  const Bytes frame = encode_frame(0x77, m);
+  const auto header = encode_header(FrameHeader{MessageType::close_stream, 8, 0x77});
+  Bytes expected(header.begin(), header.end());
+  const Bytes payload = Layout().u64(0x42).bytes();
+  expected.insert(expected.end(), payload.begin(), payload.end());
+  EXPECT_EQ(frame, expected);
+}
+
+}  // namespace
+}  // namespace peerdist::ipc
