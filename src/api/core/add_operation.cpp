@@ -44,12 +44,13 @@ DWORD clamp_bytes(std::uint64_t bytes) noexcept {
 AddOperation::AddOperation(std::weak_ptr<InstanceObject> instance, std::uint64_t connection_id,
                            std::shared_ptr<const ipc::Blob> content_id, Completer completer,
                            std::uint64_t daemon_stream, std::span<const std::uint8_t> data,
-                           RingLease lease, std::shared_ptr<Ring> ring, bool ends_call)
+                           std::shared_ptr<void> storage, std::shared_ptr<Ring> ring,
+                           bool ends_call)
     : Operation(OperationKind::add_to_stream, std::move(instance), connection_id,
                 std::move(content_id), std::move(completer)),
       daemon_stream_(daemon_stream),
       data_(data),
-      lease_(std::move(lease)),
+      storage_(std::move(storage)),
       ring_(std::move(ring)),
       ends_call_(ends_call) {}
 

@@ -37,13 +37,14 @@ class AddOperation final : public Operation,
                            public std::enable_shared_from_this<AddOperation> {
  public:
   // `data` must stay valid until the operation completes (the API's contract for pBuffer).
-  // `lease`, if valid, is the ring buffer `data` lies in (C++ zero copy): held until the end.
+  // `storage`, if set, owns the memory `data` lies in (a C++ buffer, possibly in the ring):
+  // held until the last piece is answered, since the daemon reads shared bytes in place.
   // `ends_call`: the last piece carries last_piece = 1 (one API call, docs/ipc.md); false for
   // the C++ API's queued adds, which the daemon sees as one long call.
   AddOperation(std::weak_ptr<InstanceObject> instance, std::uint64_t connection_id,
                std::shared_ptr<const ipc::Blob> content_id, Completer completer,
                std::uint64_t daemon_stream, std::span<const std::uint8_t> data,
-               RingLease lease, std::shared_ptr<Ring> ring, bool ends_call);
+               std::shared_ptr<void> storage, std::shared_ptr<Ring> ring, bool ends_call);
 
   // Sender thread: copies and sends the pieces.
   void run(Connection& connection) noexcept override;
@@ -77,7 +78,7 @@ class AddOperation final : public Operation,
 
   const std::uint64_t daemon_stream_;
   const std::span<const std::uint8_t> data_;
-  RingLease lease_;
+  const std::shared_ptr<void> storage_;
   const std::shared_ptr<Ring> ring_;
   const bool ends_call_;
 

@@ -40,6 +40,7 @@ class ContentInfoObject final : public HandleObject {
   // Guarded by the owning instance's mutex.
   HANDLE handle = nullptr;
   bool invalidated = false;
+  bool closed = false;  // the application closed it (C++ objects may still hold it)
   // One Retrieve in flight: the read position is implicit (docs/api.md, spec Q11).
   std::shared_ptr<RetrieveOperation> retrieving;
 };

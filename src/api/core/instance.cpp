@@ -120,6 +120,8 @@ DWORD InstanceObject::shutdown() noexcept {
       // From here on no operation starts and no invalidation runs: every pending operation
       // ends with ERROR_OPERATION_ABORTED below (spec §4.1).
       closed_ = true;
+      for (const auto& stream : streams_) stream->closed = true;
+      for (const auto& reader : readers_) reader->closed = true;
       connection = connection_;
       operations = operations_;
       streams = streams_;
@@ -545,13 +547,15 @@ DWORD InstanceObject::publish_stream(std::span<const std::uint8_t> content_id,
 }
 
 DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
-                                    std::span<const std::uint8_t> data, RingLease lease,
-                                    Completer completer, bool allow_queue) {
+                                    std::span<const std::uint8_t> data,
+                                    std::shared_ptr<void> storage, Completer completer,
+                                    bool allow_queue) {
   std::shared_ptr<AddOperation> operation;
   std::shared_ptr<Connection> connection;
   {
     const std::lock_guard lock(mutex_);
     if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
+    if (stream->closed) return ERROR_INVALID_HANDLE;
     if (stream->invalidated) return PEERDIST_ERROR_INVALIDATED;
     // docs/api.md: after CompleteStream, or once abandoned, the handle only accepts Close;
     // Add and Complete are strictly sequential (spec §4.2).
@@ -564,7 +568,7 @@ DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
     // adds (C++) are sent as one long call: no piece ends it (docs/ipc.md, AddToStream).
     operation = std::make_shared<AddOperation>(weak_from_this(), connection->id(),
                                                stream->content_id, std::move(completer),
-                                               stream->daemon_id, data, std::move(lease),
+                                               stream->daemon_id, data, std::move(storage),
                                                connection->ring(), !allow_queue);
     stream->adds.push_back(operation);
     operations_.push_back(operation);
@@ -580,6 +584,7 @@ DWORD InstanceObject::complete_stream(const std::shared_ptr<StreamObject>& strea
   {
     const std::lock_guard lock(mutex_);
     if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
+    if (stream->closed) return ERROR_INVALID_HANDLE;
     if (stream->invalidated) return PEERDIST_ERROR_INVALIDATED;
     if (stream->completed || stream->abandoned || stream->completing || !stream->adds.empty()) {
       return ERROR_INVALID_PARAMETER;
@@ -613,6 +618,7 @@ DWORD InstanceObject::close_stream(HANDLE handle) {
   {
     const std::lock_guard lock(mutex_);
     erase_ptr(streams_, stream.get());
+    stream->closed = true;
     adds = stream->adds;
     completing = stream->completing;
     if (!stream->daemon_closed && current_locked(stream->connection_id)) connection = connection_;
@@ -762,6 +768,7 @@ DWORD InstanceObject::retrieve(const std::shared_ptr<ContentInfoObject>& reader,
   {
     const std::lock_guard lock(mutex_);
     if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
+    if (reader->closed) return ERROR_INVALID_HANDLE;
     if (reader->invalidated) return PEERDIST_ERROR_INVALIDATED;
     // docs/api.md: one Retrieve in flight per handle.
     if (reader->retrieving) return ERROR_INVALID_PARAMETER;
@@ -794,6 +801,7 @@ DWORD InstanceObject::close_content_information(HANDLE handle) {
   {
     const std::lock_guard lock(mutex_);
     erase_ptr(readers_, reader.get());
+    reader->closed = true;
     retrieving = reader->retrieving;
     if (current_locked(reader->connection_id)) connection = connection_;
   }

@@ -90,8 +90,8 @@ class InstanceObject final : public HandleObject,
   // `allow_queue`: the C++ API may queue several adds on one stream; the C API may not
   // (docs/api.md: a second AddToStream in flight is ERROR_INVALID_PARAMETER).
   DWORD add_to_stream(const std::shared_ptr<StreamObject>& stream,
-                      std::span<const std::uint8_t> data, RingLease lease, Completer completer,
-                      bool allow_queue);
+                      std::span<const std::uint8_t> data, std::shared_ptr<void> storage,
+                      Completer completer, bool allow_queue);
   DWORD complete_stream(const std::shared_ptr<StreamObject>& stream, Completer completer);
   DWORD close_stream(HANDLE handle);
   DWORD unpublish(std::span<const std::uint8_t> content_id);

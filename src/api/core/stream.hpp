@@ -47,6 +47,7 @@ class StreamObject final : public HandleObject {
   bool completed = false;      // CompleteStream succeeded: only Close is accepted
   bool abandoned = false;      // an Add/Complete was cancelled or aborted: only Close
   bool daemon_closed = false;  // the library already sent CloseStream for it
+  bool closed = false;         // the application closed it (C++ objects may still hold it)
   // The C API allows one AddToStream in flight (docs/api.md); the C++ API queues several.
   std::vector<std::shared_ptr<AddOperation>> adds;
   std::shared_ptr<CompleteStreamOperation> completing;
