@@ -1,0 +1,261 @@
+// Publishing and reading content information against a real peerdistd: the bytes the service
+// returns are exactly what the pccrc builder makes from the same content and secret, whole and
+// ranged, V1 and V2, whatever the piece sizes of AddToStream and Retrieve; completions arrive
+// through ports and events; the C++ API (publish_file, zero-copy buffers, read_all) agrees.
+#include <peerdist_compat.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "daemon_test_support.hpp"
+#include "peerdist/peerdist.hpp"
+#include "support/test_data.hpp"
+
+namespace peerdist::test {
+namespace {
+
+using pccrc::Version;
+
+PEERDIST_RETRIEVAL_OPTIONS versions(DWORD min, DWORD max) {
+  return PEERDIST_RETRIEVAL_OPTIONS{sizeof(PEERDIST_RETRIEVAL_OPTIONS), min, max, 0};
+}
+
+using Publish = WithDaemon;
+
+TEST_F(Publish, ContentInformationEqualsTheBuildersForEveryVersion) {
+  const auto content = random_content(5 * kMiB + 12345, 1);
+  ASSERT_EQ(publish(instance_, "five", content), ERROR_SUCCESS);
+  const auto v1 = expected_ci(content, Version::v1);
+  const auto v2 = expected_ci(content, Version::v2);
+  auto got = read_ci(instance_, "five", {.versions = versions(1, 1)});
+  ASSERT_TRUE(got) << got.error();
+  EXPECT_EQ(*got, v1);
+  got = read_ci(instance_, "five", {.versions = versions(2, 2)});
+  ASSERT_TRUE(got) << got.error();
+  EXPECT_EQ(*got, v2);
+  // Ex gives the highest in [min, max]; the non-Ex call the highest configured (Q16).
+  got = read_ci(instance_, "five", {.versions = versions(1, 2)});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, v2);
+  got = read_ci(instance_, "five");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, v2);
+}
+
+TEST_F(Publish, AddToStreamPieceSizesDoNotMatter) {
+  const auto content = random_content(3 * kMiB + 7, 2);
+  const auto expected = expected_ci(content, Version::v2);
+  // One call bigger than the ring's slot (pieces inside the library), odd sizes, tiny ones.
+  const std::size_t sizes[] = {content.size(), 4 * kMiB + 1, 65537, 4096 + 3};
+  for (const std::size_t piece : sizes) {
+    const std::string id = "pieces-" + std::to_string(piece);
+    ASSERT_EQ(publish(instance_, id, content, 0, piece), ERROR_SUCCESS) << piece;
+    const auto got = read_ci(instance_, id, {.versions = versions(2, 2)});
+    ASSERT_TRUE(got) << got.error();
+    EXPECT_EQ(*got, expected) << piece;
+  }
+}
+
+TEST_F(Publish, RetrievalInPiecesOfAnySizeWholeAndRanged) {
+  const auto content = random_content(2 * kMiB + 999, 3);
+  ASSERT_EQ(publish(instance_, "ranged", content), ERROR_SUCCESS);
+  struct Case {
+    std::uint64_t offset;
+    std::uint64_t length;
+    std::optional<pccrc::ByteRange> range;
+  };
+  const Case cases[] = {
+      {0, 0, std::nullopt},                                  // whole
+      {100000, 300000, pccrc::ByteRange{100000, 400000}},   // inside
+      {kMiB, 0, pccrc::ByteRange{kMiB, content.size()}},     // to the end (Q10)
+  };
+  for (const Version version : {Version::v1, Version::v2}) {
+    const auto v = static_cast<DWORD>(version);
+    for (const Case& c : cases) {
+      const auto expected = expected_ci(content, version, c.range);
+      ASSERT_FALSE(expected.empty());
+      for (const DWORD piece : {DWORD{1}, DWORD{7}, DWORD{4096}, static_cast<DWORD>(expected.size())}) {
+        if (piece == 1 && expected.size() > 20000) continue;  // a byte per round trip: keep it short
+        const auto got = read_ci(instance_, "ranged",
+                                 {.offset = c.offset, .length = c.length,
+                                  .versions = versions(v, v), .piece = piece});
+        ASSERT_TRUE(got) << got.error() << " v" << v << " piece " << piece;
+        EXPECT_EQ(*got, expected) << "v" << v << " offset " << c.offset << " piece " << piece;
+      }
+    }
+  }
+}
+
+TEST_F(Publish, SmallContentReadByteByByte) {
+  const auto content = random_content(1000, 4);
+  ASSERT_EQ(publish(instance_, "small", content), ERROR_SUCCESS);
+  for (const Version version : {Version::v1, Version::v2}) {
+    const auto v = static_cast<DWORD>(version);
+    const auto got = read_ci(instance_, "small", {.versions = versions(v, v), .piece = 1});
+    ASSERT_TRUE(got) << got.error();
+    EXPECT_EQ(*got, expected_ci(content, version));
+  }
+}
+
+TEST_F(Publish, CompletionPortAndEventPaths) {
+  const auto content = random_content(kMiB, 5);
+  HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
+  PEERDIST_STREAM_HANDLE stream = nullptr;
+  ASSERT_EQ(PeerDistServerPublishStream(instance_, 5, id_bytes("paths"), 0, nullptr, port_, 99,
+                                        &stream),
+            ERROR_SUCCESS);
+  // Port only.
+  OVERLAPPED ov{};
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB / 2,
+                                             const_cast<BYTE*>(content.data()), &ov),
+            ERROR_IO_PENDING);
+  auto packet = dequeue(port_);
+  ASSERT_TRUE(packet);
+  EXPECT_TRUE(packet->ok);
+  EXPECT_EQ(packet->key, 99U);
+  EXPECT_EQ(packet->bytes, kMiB / 2);
+  EXPECT_EQ(offset_of(ov), 0U);
+  // Event and port: both (completion.hpp); the low bit of hEvent: the event only.
+  ov = OVERLAPPED{};
+  ov.hEvent = event;
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB / 4,
+                                             const_cast<BYTE*>(content.data() + kMiB / 2), &ov),
+            ERROR_IO_PENDING);
+  ASSERT_EQ(WaitForSingleObject(event, kPatienceMs), WAIT_OBJECT_0);
+  DWORD bytes = 0;
+  EXPECT_TRUE(PeerDistGetOverlappedResult(&ov, &bytes, FALSE));
+  EXPECT_EQ(bytes, kMiB / 4);
+  EXPECT_TRUE(dequeue(port_));
+  ov = OVERLAPPED{};
+  ov.hEvent = reinterpret_cast<HANDLE>(reinterpret_cast<ULONG_PTR>(event) | 1);  // NOLINT
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB / 4,
+                                             const_cast<BYTE*>(content.data() + 3 * kMiB / 4), &ov),
+            ERROR_IO_PENDING);
+  EXPECT_TRUE(GetOverlappedResult(nullptr, &ov, &bytes, TRUE));  // kernel32's, waiting
+  EXPECT_EQ(bytes, kMiB / 4);
+  EXPECT_FALSE(dequeue(port_, 50));
+  // CompleteStream through the port.
+  ov = OVERLAPPED{};
+  ASSERT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), ERROR_IO_PENDING);
+  packet = dequeue(port_);
+  ASSERT_TRUE(packet);
+  EXPECT_TRUE(packet->ok) << packet->error;
+  EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
+  CloseHandle(event);
+
+  // Retrieve through a port bound to the content-info handle.
+  PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
+  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 5, id_bytes("paths"), 0, 0, port_, 7, &ci),
+            ERROR_SUCCESS);
+  std::vector<BYTE> buffer(1 << 20);
+  ov = OVERLAPPED{};
+  ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, static_cast<DWORD>(buffer.size()),
+                                                     buffer.data(), &ov),
+            ERROR_IO_PENDING);
+  packet = dequeue(port_);
+  ASSERT_TRUE(packet);
+  EXPECT_TRUE(packet->ok);
+  EXPECT_EQ(packet->key, 7U);
+  const auto expected = expected_ci(content, Version::v2);
+  ASSERT_EQ(packet->bytes, expected.size());
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), buffer.begin()));
+  ov = OVERLAPPED{};
+  ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, 16, buffer.data(), &ov),
+            ERROR_IO_PENDING);
+  packet = dequeue(port_);
+  ASSERT_TRUE(packet);
+  EXPECT_EQ(packet->error, static_cast<DWORD>(PEERDIST_ERROR_NO_MORE));
+  EXPECT_EQ(PeerDistServerCloseContentInformation(instance_, ci), ERROR_SUCCESS);
+}
+
+TEST_F(Publish, CxxPublishFileIsZeroCopyPipelinedAndMatchesTheBuilder) {
+  const auto content = random_content(9 * kMiB + 3, 6);
+  const std::string path = dir_.write("content.bin", content);
+  auto instance = Instance::start();
+  ASSERT_TRUE(instance);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> progress;
+  const std::error_code published = instance->publish_file(
+      path, as_bytes("file"), {.persistent = false},
+      [&](std::uint64_t done, std::uint64_t total) { progress.emplace_back(done, total); });
+  ASSERT_FALSE(published) << published.message();
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back().first, content.size());
+  EXPECT_EQ(progress.back().second, content.size());
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+
+  auto reader = instance->open_content_information(as_bytes("file"), {}, VersionRange{1, 1});
+  ASSERT_TRUE(reader) << reader.error().message();
+  auto ci = reader->read_all();
+  ASSERT_TRUE(ci);
+  EXPECT_EQ(*ci, expected_ci(content, Version::v1));
+  // The C API sees the same publication (same user, other instance).
+  const auto through_c = read_ci(instance_, "file", {.versions = versions(1, 1)});
+  ASSERT_TRUE(through_c);
+  EXPECT_EQ(*through_c, *ci);
+
+  // Ranged, piece by piece.
+  reader = instance->open_content_information(as_bytes("file"), {.offset = kMiB, .length = kMiB});
+  ASSERT_TRUE(reader);
+  std::vector<std::uint8_t> piece(1000);
+  std::vector<std::uint8_t> all;
+  for (;;) {
+    auto got = reader->next(piece);
+    ASSERT_TRUE(got);
+    if (got->end) break;
+    EXPECT_EQ(got->offset, all.size());
+    all.insert(all.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(got->size));
+  }
+  EXPECT_EQ(all, expected_ci(content, Version::v2, pccrc::ByteRange{kMiB, 2 * kMiB}));
+  EXPECT_FALSE(reader->close());
+}
+
+TEST_F(Publish, CxxZeroCopyBuffersAndQueuedAdds) {
+  const auto content = random_content(6 * kMiB, 7);
+  auto instance = Instance::start();
+  ASSERT_TRUE(instance);
+  auto stream = instance->publish(as_bytes("buffers"), {.content_length = content.size()});
+  ASSERT_TRUE(stream);
+  std::vector<std::future<std::error_code>> adds;
+  for (std::size_t done = 0; done < content.size(); done += 3 * kMiB / 2) {
+    const std::size_t n = std::min<std::size_t>(3 * kMiB / 2, content.size() - done);
+    auto buffer = stream->buffer(n);
+    ASSERT_TRUE(buffer);
+    EXPECT_TRUE(buffer->shared());
+    std::copy_n(content.begin() + static_cast<std::ptrdiff_t>(done), n, buffer->data().begin());
+    adds.push_back(stream->add(std::move(*buffer), n));  // several in flight
+  }
+  for (auto& add : adds) EXPECT_FALSE(add.get());
+  EXPECT_FALSE(stream->complete().get());
+  EXPECT_FALSE(stream->close());
+  const auto got = read_ci(instance_, "buffers", {.versions = versions(2, 2)});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, expected_ci(content, Version::v2));
+
+  // Copying adds, callback flavour, and a status.
+  auto second = instance->publish(as_bytes("copied"));
+  ASSERT_TRUE(second);
+  std::atomic<int> completed{0};
+  std::promise<std::error_code> last;
+  EXPECT_FALSE(second->add(std::span(content).first(kMiB), [&](std::error_code e, std::size_t n) {
+    EXPECT_FALSE(e);
+    EXPECT_EQ(n, kMiB);
+    ++completed;
+  }));
+  EXPECT_FALSE(second->add(std::span(content).subspan(kMiB), [&](std::error_code e, std::size_t) {
+    ++completed;
+    last.set_value(e);
+  }));
+  EXPECT_FALSE(last.get_future().get());
+  EXPECT_EQ(completed.load(), 2);
+  EXPECT_FALSE(second->complete().get());
+  const auto status = instance->status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, ServiceStatus::available);
+  EXPECT_EQ(status->min_content_info_version, 1U);
+  EXPECT_EQ(status->max_content_info_version, 2U);
+}
+
+}  // namespace
+}  // namespace peerdist::test
