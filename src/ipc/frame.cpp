@@ -51,6 +51,7 @@ std::string_view name(MessageType type) noexcept {
     case MessageType::unregister_status_notification: return "UnregisterStatusNotification";
     case MessageType::cancel: return "Cancel";
     case MessageType::shutdown: return "Shutdown";
+    case MessageType::service_info: return "ServiceInfo";
     case MessageType::publish_stream: return "PublishStream";
     case MessageType::add_to_stream: return "AddToStream";
     case MessageType::complete_stream: return "CompleteStream";

@@ -63,6 +63,9 @@ void get(FieldReader& r, Cancel& m) {
 void put(FieldWriter& /*w*/, const Shutdown& /*m*/) {}
 void get(FieldReader& /*r*/, Shutdown& /*m*/) {}
 
+void put(FieldWriter& /*w*/, const ServiceInfo& /*m*/) {}
+void get(FieldReader& /*r*/, ServiceInfo& /*m*/) {}
+
 // --- Publishing ------------------------------------------------------------------------------
 
 void put(FieldWriter& w, const PublishStream& m) {

@@ -16,6 +16,7 @@
 #include "peerdist/service/publication_service.hpp"
 #include "peerdist/service/secret.hpp"
 #include "peerdist/service/server.hpp"
+#include "peerdist/service/service_info.hpp"
 
 namespace peerdist::service {
 namespace {
@@ -104,6 +105,7 @@ class Daemon {
     server_options.max_connections = config.limits.max_connections;
     server_options.session.max_shared_buffer = config.limits.max_shared_buffer;
     server_options.session.service_version = "peerdistd " + options_.version;
+    server_options.session.service_info = [this](ReplyHandler reply) { service_info(std::move(reply)); };
     server_ = std::make_unique<Server>(io_, *service_, server_options);
     if (auto listening = server_->listen(); !listening) {
       server_.reset();
@@ -126,6 +128,7 @@ class Daemon {
     spdlog::info("{} publication(s), {} persistent; {} left by a previous run removed",
                  report.counts.publications, report.counts.persistent,
                  report.removed_non_persistent);
+    started_ = std::chrono::steady_clock::now();
     ready({});
 
     io_.run();
@@ -163,6 +166,33 @@ class Daemon {
     server_->stop();
   }
 
+  // ServiceInfo: the facts at hand, plus the catalog's counts from the catalog thread.
+  void service_info(ReplyHandler reply) {
+    ServiceInfoFacts facts;
+    facts.version = options_.version;
+    facts.pid = ::getpid();
+    facts.status = service_->status().status;
+    facts.enabled = loaded_.config.enabled;
+    facts.versions = service_->versions();
+    facts.socket = socket_;
+    facts.state_dir = state_dir_;
+    facts.uptime = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started_);
+    facts.connections = server_ ? server_->connection_count() : 0;
+    service_->query_counts([facts, reply = std::move(reply)](
+                               Expected<store::CatalogCounts, std::string> counts) mutable {
+      if (!counts) {
+        spdlog::error("ServiceInfo: {}", counts.error());
+        return reply(Reply::failure(PEERDIST_ERROR_SERVICE_UNAVAILABLE));
+      }
+      facts.counts = *counts;
+      const std::string json = service_info_json(facts);
+      Reply answer = Reply::success(0, static_cast<std::uint32_t>(json.size()));
+      answer.data.assign(json.begin(), json.end());
+      reply(std::move(answer));
+    });
+  }
+
   void reload() {
     if (!loaded_.file) {
       spdlog::info("SIGHUP: no configuration file to reload");
@@ -197,6 +227,7 @@ class Daemon {
   boost::asio::signal_set signals_;
   std::unique_ptr<PublicationService> service_;
   std::unique_ptr<Server> server_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

@@ -247,6 +247,12 @@ void Session::handle_request(std::uint64_t request_id, ipc::Message message) {
               self->write();
             }
           });
+        } else if constexpr (std::is_same_v<M, ipc::ServiceInfo>) {
+          if (options_.service_info) {
+            options_.service_info(reply_to(request_id, true));
+          } else {
+            send_result(request_id, Reply::failure(ERROR_INVALID_PARAMETER));
+          }
         } else if constexpr (std::is_same_v<M, ipc::PublishStream>) {
           instance.publish_stream(m, reply_to(request_id, true));
         } else if constexpr (std::is_same_v<M, ipc::AddToStream>) {

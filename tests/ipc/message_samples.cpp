@@ -10,6 +10,7 @@ std::vector<Message> samples() {
       UnregisterStatusNotification{},
       Cancel{0x1122334455667788ULL},
       Shutdown{},
+      ServiceInfo{},
       PublishStream{{'i', 'd', '-', '1'}, 0x0000000100000000ULL, 2, 0},
       AddToStream{7, false, InlineData{{0xDE, 0xAD, 0xBE, 0xEF, 0x00}}},
       AddToStream{8, true, SharedData{0x10000, 0x2000}},

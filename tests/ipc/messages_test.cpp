@@ -152,6 +152,7 @@ TEST(MessageLayout, SessionAndStatus) {
   expect_layout(UnregisterStatusNotification{}, {});
   expect_layout(Cancel{0x0102030405060708ULL}, Layout().u64(0x0102030405060708ULL).bytes());
   expect_layout(Shutdown{}, {});
+  expect_layout(ServiceInfo{}, {});
 }
 
 TEST(MessageLayout, Publishing) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "daemon_process.hpp"
 #include "peerdist.h"
@@ -397,6 +398,35 @@ TEST_F(DaemonTest, KillDuringAPublicationLeavesOnlyCompletedPersistentOnes) {
   EXPECT_EQ(c->request(ipc::PublishStream{id_of("unfinished"), 0, 2, 0}).status, ERROR_SUCCESS);
   EXPECT_NE(again.log().find("1 left by a previous run removed"), std::string::npos)
       << again.log();
+}
+
+TEST_F(DaemonTest, ServiceInfoDescribesTheDaemonAsJson) {
+  DaemonProcess& daemon = start();
+  auto client = connect_hello();
+  ASSERT_TRUE(client);
+  publish(*client, "kept", peerdist::test::random_content(100'000, 5),
+          PEERDIST_PUBLICATION_FLAG_PERSISTENT);
+  publish(*client, "temporary", {1, 2, 3}, 0);
+  auto other = connect_hello();
+  ASSERT_TRUE(other);
+  ipc::Result result = other->request(ipc::ServiceInfo{});
+  ASSERT_EQ(result.status, ERROR_SUCCESS);
+  EXPECT_EQ(result.bytes, result.data.size());
+  const auto info = nlohmann::json::parse(result.data.begin(), result.data.end(), nullptr, false);
+  ASSERT_TRUE(info.is_object()) << std::string(result.data.begin(), result.data.end());
+  EXPECT_TRUE(info["version"].is_string());
+  EXPECT_EQ(info["pid"], daemon.pid());
+  EXPECT_EQ(info["status"], "available");
+  EXPECT_EQ(info["status_code"], PEERDIST_STATUS_AVAILABLE);
+  EXPECT_EQ(info["enabled"], true);
+  EXPECT_EQ(info["content_information_versions"], nlohmann::json::array({1, 2}));
+  EXPECT_EQ(info["socket"], socket_.string());
+  EXPECT_EQ(info["state_dir"], state_.string());
+  EXPECT_GE(info["uptime_seconds"].get<std::int64_t>(), 0);
+  EXPECT_EQ(info["publications"], 2);
+  EXPECT_EQ(info["persistent"], 1);
+  EXPECT_GT(info["content_information_bytes"].get<std::uint64_t>(), 0U);
+  EXPECT_EQ(info["connections"], 2);
 }
 
 TEST_F(DaemonTest, ABadConfigurationIsAUsageError) {

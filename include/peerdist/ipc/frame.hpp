@@ -39,6 +39,8 @@ enum class MessageType : std::uint16_t {
   unregister_status_notification = 0x0004,
   cancel = 0x0005,
   shutdown = 0x0006,
+  // Linux extension: the daemon's state as JSON, for `peerdist status --json`.
+  service_info = 0x0007,
   // Client -> daemon: publishing (server side of the API).
   publish_stream = 0x0010,
   add_to_stream = 0x0011,
@@ -62,6 +64,7 @@ inline constexpr std::array kAllMessageTypes = {
     MessageType::unregister_status_notification,
     MessageType::cancel,
     MessageType::shutdown,
+    MessageType::service_info,
     MessageType::publish_stream,
     MessageType::add_to_stream,
     MessageType::complete_stream,

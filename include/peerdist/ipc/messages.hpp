@@ -67,6 +67,13 @@ struct UnregisterStatusNotification {
                          const UnregisterStatusNotification&) = default;
 };
 
+// Linux extension (`peerdist status --json`): answered by a Result whose data is a JSON object
+// describing the daemon (docs/ipc.md).
+struct ServiceInfo {
+  static constexpr MessageType kType = MessageType::service_info;
+  friend bool operator==(const ServiceInfo&, const ServiceInfo&) = default;
+};
+
 struct PublishStream {
   static constexpr MessageType kType = MessageType::publish_stream;
   Blob content_id;                    // kMinContentIdSize..kMaxContentIdSize bytes
@@ -190,7 +197,7 @@ using Message =
     std::variant<Hello, GetStatus, RegisterStatusNotification, UnregisterStatusNotification,
                  PublishStream, AddToStream, CompleteStream, CloseStream, Unpublish,
                  OpenContentInformation, RetrieveContentInformation, CloseContentInformation,
-                 Cancel, Shutdown, HelloReply, Result, StatusChanged>;
+                 Cancel, Shutdown, ServiceInfo, HelloReply, Result, StatusChanged>;
 
 [[nodiscard]] MessageType type_of(const Message& message);
 

@@ -41,6 +41,8 @@ class PublicationService;
 struct SessionOptions {
   std::uint64_t max_shared_buffer = 0;  // larger shared buffers are refused
   std::string service_version;          // HelloReply.service_version
+  // Answers ServiceInfo (the JSON in Reply::data); none: ERROR_INVALID_PARAMETER.
+  std::function<void(ReplyHandler)> service_info;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
