@@ -12,6 +12,9 @@
 // is one, in win32_category() (the Win32 / PEERDIST_ERROR_* code of the C API, one to one).
 // Nothing here throws for an API error; std::bad_alloc may still escape.
 //
+// C++20. Link with libpeerdist (pkg-config peerdist, or find_package(peerdist) and
+// peerdist::peerdist).
+//
 // Threads: every object may be used from any thread. Completion callbacks run on the
 // library's receiver thread: they may start further asynchronous operations, but must not
 // wait for one (no future.get(), no synchronous call such as close() or read_all()).
@@ -27,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -256,6 +260,10 @@ class PEERDIST_API Instance {
   [[nodiscard]] PEERDIST_INSTANCE_HANDLE native_handle() const noexcept;
 
   [[nodiscard]] Expected<StatusInfo, std::error_code> status() const;
+  // What the daemon says about itself (a Linux extension for `peerdist status`): one JSON
+  // object as text, with at least version, pid, status, content_information_versions, socket,
+  // state_dir, uptime_seconds, publications and connections (docs/ipc.md, ServiceInfo).
+  [[nodiscard]] Expected<std::string, std::error_code> service_info() const;
 
   [[nodiscard]] Expected<PublicationStream, std::error_code> publish(
       std::span<const std::uint8_t> content_id, const PublishOptions& options = {});

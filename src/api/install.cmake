@@ -20,7 +20,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/include/peerdist/util/expected.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/peerdist/util)
 
 # pkg-config: what a C program needs (`cc prog.c $(pkg-config --cflags --libs peerdist)`);
-# Libs.private adds the C++ runtime for `pkg-config --static`.
+# Libs.private adds the C++ runtime for `pkg-config --static`. The prefix is found from the
+# file's own place (${pcfiledir}), so the package works wherever `cmake --install --prefix`
+# put it.
+file(RELATIVE_PATH PEERDIST_PC_PREFIX_FROM_PCDIR "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
+string(REGEX REPLACE "/$" "" PEERDIST_PC_PREFIX_FROM_PCDIR "${PEERDIST_PC_PREFIX_FROM_PCDIR}")
 set(PEERDIST_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 set(PEERDIST_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 configure_file(${CMAKE_CURRENT_SOURCE_DIR}/peerdist.pc.in

@@ -255,6 +255,10 @@ TEST_F(Publish, CxxZeroCopyBuffersAndQueuedAdds) {
   EXPECT_EQ(status->status, ServiceStatus::available);
   EXPECT_EQ(status->min_content_info_version, 1U);
   EXPECT_EQ(status->max_content_info_version, 2U);
+  const auto info = instance->service_info();
+  ASSERT_TRUE(info) << info.error().message();
+  EXPECT_EQ(info->front(), '{');
+  EXPECT_NE(info->find("\"state_dir\""), std::string::npos) << *info;
 }
 
 }  // namespace

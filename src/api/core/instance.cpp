@@ -366,6 +366,17 @@ DWORD InstanceObject::get_status(PEERDIST_STATUS_INFO& out) {
   return ERROR_SUCCESS;
 }
 
+DWORD InstanceObject::service_info(std::string& out) {
+  DWORD error = ERROR_SUCCESS;
+  const auto connection = this->connection(error);
+  if (connection == nullptr) return error;
+  const auto result = connection->call(ipc::ServiceInfo{});
+  if (!result) return result.error();
+  if (result->status != ERROR_SUCCESS) return result->status;
+  out.assign(result->data.begin(), result->data.end());
+  return ERROR_SUCCESS;
+}
+
 DWORD InstanceObject::register_status(Completer completer, PEERDIST_STATUS* status,
                                       PEERDIST_STATUS_INFO* status_info) {
   // connect_mutex_ first: arming and re-arming on a reconnect must not interleave, or the

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,9 @@ class InstanceObject final : public HandleObject,
   DWORD register_status(Completer completer, PEERDIST_STATUS* status,
                         PEERDIST_STATUS_INFO* status_info);
   DWORD unregister_status();
+  // The daemon's description of itself (docs/ipc.md, ServiceInfo: a Linux extension for
+  // `peerdist status`): a JSON object, as text.
+  DWORD service_info(std::string& out);
 
   // ---- Server functions ----
   // Typed lookups that also check ownership: nullptr means ERROR_INVALID_HANDLE.

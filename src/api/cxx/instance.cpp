@@ -58,6 +58,14 @@ Expected<StatusInfo, std::error_code> Instance::status() const {
                     .max_content_info_version = info.dwMaxVer};
 }
 
+Expected<std::string, std::error_code> Instance::service_info() const {
+  if (instance_ == nullptr) return Unexpected(win32_error(ERROR_INVALID_HANDLE));
+  std::string info;
+  const DWORD error = instance_->service_info(info);
+  if (error != ERROR_SUCCESS) return Unexpected(win32_error(error));
+  return info;
+}
+
 Expected<PublicationStream, std::error_code> Instance::publish(
     std::span<const std::uint8_t> content_id, const PublishOptions& options) {
   if (instance_ == nullptr) return Unexpected(win32_error(ERROR_INVALID_HANDLE));
