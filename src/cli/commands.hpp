@@ -17,5 +17,8 @@ using Runner = std::function<int()>;
 
 void add_hash_command(CLI::App& app, Runner& chosen);
 void add_info_command(CLI::App& app, Runner& chosen);
+// publish, unpublish, ci: through peerdistd.
+void add_service_commands(CLI::App& app, Runner& chosen);
+void add_status_command(CLI::App& app, Runner& chosen);
 
 }  // namespace peerdist::cli

@@ -12,11 +12,13 @@ int main(int argc, char** argv) {
   using namespace peerdist::cli;
   CLI::App app{"peerdist: BranchCache (Peer Distribution) for Linux"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("peerdist ") + PEERDIST_VERSION);
+  app.set_version_flag("--version", std::string("peerdist ") + PEERDIST_PROGRAM_VERSION);
 
   Runner chosen;
   add_hash_command(app, chosen);
   add_info_command(app, chosen);
+  add_service_commands(app, chosen);
+  add_status_command(app, chosen);
 
   try {
     app.parse(argc, argv);
