@@ -84,10 +84,10 @@ void Session::on_readable(const boost::system::error_code& error) {
   if (received->fd) {
     // The shared buffer comes with the first byte of Hello, the first frame; a descriptor
     // anywhere else is a protocol violation (docs/ipc.md, "Shared buffer").
-    if (hello_received_ || assembler_.consumed() != 0 || hello_fd_) {
+    if (hello_received_ || assembler_.consumed() != 0 || hello_fd_.valid()) {
       return violation("a descriptor that did not come with Hello");
     }
-    hello_fd_ = std::move(received->fd);
+    hello_fd_ = std::move(*received->fd);
   }
   if (received->bytes == 0) {
     if (assembler_.mid_frame()) {
@@ -144,12 +144,11 @@ void Session::handle(ipc::Frame frame) {
 
 void Session::handle_hello(std::uint64_t request_id, const ipc::Hello& hello) {
   hello_received_ = true;
-  std::optional<ipc::UniqueFd> fd = std::move(hello_fd_);
-  hello_fd_.reset();
-  if (hello.shared_buffer_size > 0 && !fd) {
+  ipc::UniqueFd fd = std::move(hello_fd_);
+  if (hello.shared_buffer_size > 0 && !fd.valid()) {
     return violation("Hello announces a shared buffer but no descriptor came");
   }
-  if (hello.shared_buffer_size == 0 && fd) {
+  if (hello.shared_buffer_size == 0 && fd.valid()) {
     return violation("a descriptor came with a Hello that announces no shared buffer");
   }
   ipc::HelloReply reply;
@@ -174,8 +173,8 @@ void Session::handle_hello(std::uint64_t request_id, const ipc::Hello& hello) {
     spdlog::warn("{}: shared buffer of {} bytes refused (limits.max_shared_buffer is {})", who(),
                  hello.shared_buffer_size, options_.max_shared_buffer);
     reply.status = ERROR_INVALID_PARAMETER;
-  } else if (fd) {
-    auto buffer = ipc::SharedBuffer::open_received(std::move(*fd), hello.shared_buffer_size);
+  } else if (fd.valid()) {
+    auto buffer = ipc::SharedBuffer::open_received(std::move(fd), hello.shared_buffer_size);
     if (!buffer) {
       spdlog::warn("{}: shared buffer refused: {}", who(), buffer.error().message());
       reply.status = ERROR_INVALID_PARAMETER;

@@ -15,6 +15,13 @@ using peerdist::test::random_content;
 constexpr std::uint32_t kUid = 1000;
 constexpr std::uint32_t kOtherUid = 1001;
 
+// "m0", "m1", ... (built with += : GCC 12 at -O3 warns wrongly about "literal" + std::string).
+std::vector<std::uint8_t> numbered(std::size_t i) {
+  std::string name("m");
+  name += std::to_string(i);
+  return {name.begin(), name.end()};
+}
+
 // ~300 KiB: several V1 blocks and several V2 segments, hashed in well under a second.
 std::vector<std::uint8_t> content() { return random_content(300'000, 7); }
 
@@ -242,8 +249,7 @@ TEST_F(PublicationServiceTest, LengthMismatchAndEmptyContentPublishNothing) {
   EXPECT_EQ(over.bytes, 0U);
   EXPECT_TRUE(add(c, s.value, std::vector<std::uint8_t>(4, 2)).ok());
   EXPECT_TRUE(complete(c, s.value).ok());
-  std::vector<std::uint8_t> expected(6, 1);
-  expected.insert(expected.end(), 4, 2);
+  const std::vector<std::uint8_t> expected{1, 1, 1, 1, 1, 1, 2, 2, 2, 2};
   EXPECT_EQ(read_ci(c, id_of("len")), reference(expected, pccrc::Version::v2));
 
   // Unknown length and no data.
@@ -626,8 +632,8 @@ TEST_F(PublicationServiceTest, AnInstanceEndedWithoutShutdownStillDropsItsPublic
 TEST_F(PublicationServiceTest, ManyStreamsAtOnce) {
   Client& c = client(kUid);
   std::vector<std::uint64_t> streams;
-  for (int i = 0; i < 6; ++i) {
-    Reply s = publish(c, id_of("m" + std::to_string(i)));
+  for (std::size_t i = 0; i < 6; ++i) {
+    Reply s = publish(c, numbered(i));
     ASSERT_TRUE(s.ok());
     streams.push_back(s.value);
   }
@@ -641,7 +647,7 @@ TEST_F(PublicationServiceTest, ManyStreamsAtOnce) {
   run_until([&] { return journal.entries.size() == 2 * streams.size(); });
   for (const auto& [label, reply] : journal.entries) EXPECT_TRUE(reply.ok()) << label;
   for (std::size_t i = 0; i < streams.size(); ++i) {
-    EXPECT_EQ(read_ci(c, id_of("m" + std::to_string(i)), 0, 0, 0, 0, 1 << 20),
+    EXPECT_EQ(read_ci(c, numbered(i), 0, 0, 0, 0, 1 << 20),
               reference(random_content(200'000, i), pccrc::Version::v2));
   }
 }

@@ -34,8 +34,8 @@ struct SecretSource {
 };
 
 struct Limits {
-  // Enough for every program of a busy multi-user host; each connection costs a few tens of
-  // KiB at rest, and at most ~32 MiB of queued data while busy (session.hpp).
+  // Enough for every program of a busy multi-user host; each connection costs about 64 KiB at
+  // rest, and at most ~40 MiB of queued data while busy (session.hpp).
   static constexpr std::uint32_t kDefaultMaxConnections = 256;
   // Open stream and content-information handles per connection (API instance): bounds the
   // memory one program can pin in the daemon with handles it forgets to close.

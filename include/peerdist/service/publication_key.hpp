@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -13,8 +13,20 @@ namespace peerdist::service {
 struct PublicationKey {
   std::uint32_t uid = 0;
   std::vector<std::uint8_t> content_id;
-  friend auto operator<=>(const PublicationKey&, const PublicationKey&) = default;
+
   friend bool operator==(const PublicationKey&, const PublicationKey&) = default;
+  // Any strict weak order will do for the maps: by uid, length, then bytes. Written out
+  // because GCC 12 at -O3 warns (wrongly) about the memcmp in vector's <=>.
+  friend bool operator<(const PublicationKey& a, const PublicationKey& b) noexcept {
+    if (a.uid != b.uid) return a.uid < b.uid;
+    if (a.content_id.size() != b.content_id.size()) {
+      return a.content_id.size() < b.content_id.size();
+    }
+    for (std::size_t i = 0; i < a.content_id.size(); ++i) {
+      if (a.content_id[i] != b.content_id[i]) return a.content_id[i] < b.content_id[i];
+    }
+    return false;
+  }
 };
 
 }  // namespace peerdist::service

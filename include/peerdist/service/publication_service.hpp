@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -35,9 +36,15 @@
 
 namespace peerdist::service {
 
+// Every content-information version there is, ascending.
+inline constexpr std::array<pccrc::Version, 2> kAllVersions{pccrc::Version::v1,
+                                                           pccrc::Version::v2};
+
 struct ServiceOptions {
   bool enabled = true;
-  std::vector<pccrc::Version> versions{pccrc::Version::v1, pccrc::Version::v2};
+  // From an array rather than an initializer list, which GCC 12 at -O3 wrongly calls
+  // uninitialized when the struct is built in another translation unit.
+  std::vector<pccrc::Version> versions{kAllVersions.begin(), kAllVersions.end()};
   std::uint32_t max_handles_per_connection = 1024;
   // Hashing threads of each content-information builder (pccrc::BuildOptions::threads; 0 = one
   // per hardware thread). A stream producing V1 and V2 has two builders.
