@@ -77,7 +77,7 @@ Instance::~Instance() {
     // Ended without shutdown()/end(): still drop its non-persistent publications.
     const std::uint64_t id = id_;
     service_.catalog_.post([id](CatalogState& state) { state.remove_owned_by(id); });
-    for (auto& [stream_id, stream] : streams_) dispose(std::move(stream.builders));
+    for (auto& [stream_id, stream] : streams_) dispose(take_builders(stream));
   }
   service_.forget(id_);
 }
@@ -124,6 +124,14 @@ void Instance::dispose(std::shared_ptr<StreamBuilders> builders) {
   if (builders) boost::asio::post(service_.hash_pool_, [b = std::move(builders)] {});
 }
 
+std::shared_ptr<StreamBuilders> Instance::take_builders(Stream& stream) {
+  if (stream.parallel_builders) {
+    stream.parallel_builders = false;
+    --service_.parallel_streams_;
+  }
+  return std::move(stream.builders);
+}
+
 void Instance::abandon(Stream& stream, std::uint32_t status, Stream::State state) {
   stream.state = state;
   std::deque<std::shared_ptr<PendingOperation>> keep;
@@ -138,7 +146,7 @@ void Instance::abandon(Stream& stream, std::uint32_t status, Stream::State state
   stream.queue = std::move(keep);
   stream.complete_queued = !stream.queue.empty();
   stream.reservation.reset();
-  dispose(std::move(stream.builders));
+  dispose(take_builders(stream));
 }
 
 ReplyHandler Instance::take(std::map<std::uint64_t, ReplyHandler>& from, std::uint64_t token) {
@@ -456,8 +464,14 @@ void Instance::start_piece(Stream& stream, const std::shared_ptr<PendingOperatio
   op->data = ipc::InlineData{};
   const auto length = static_cast<std::uint32_t>(piece.bytes.size());
   if (!stream.builders) {
-    stream.builders = std::make_shared<StreamBuilders>(service_.secret_, stream.versions,
-                                                       service_.options_.builder_threads);
+    unsigned threads = 1;  // hash on the feeding thread
+    if (service_.parallel_streams_ < service_.parallel_limit_) {
+      threads = service_.options_.builder_threads;
+      stream.parallel_builders = true;
+      ++service_.parallel_streams_;
+    }
+    stream.builders =
+        std::make_shared<StreamBuilders>(service_.secret_, stream.versions, threads);
   }
   stream.busy = true;
   boost::asio::post(
@@ -518,7 +532,7 @@ void Instance::start_complete(Stream& stream, const std::shared_ptr<PendingOpera
   boost::asio::post(
       service_.hash_pool_,
       [weak = weak_from_this(), executor = service_.executor_, catalog = &service_.catalog_,
-       builders = std::move(stream.builders), params = std::move(params), stream_id = stream.id,
+       builders = take_builders(stream), params = std::move(params), stream_id = stream.id,
        op, instance_id = id_]() mutable {
         auto report = [&](std::uint32_t status) {
           boost::asio::post(executor, [weak, stream_id, op, status] {
@@ -590,7 +604,7 @@ void Instance::close_stream(std::uint64_t stream_id, ReplyHandler reply) {
   for (const auto& op : stream.queue) {
     if (op->claimed()) committing = op;
   }
-  dispose(std::move(stream.builders));
+  dispose(take_builders(stream));
   streams_.erase(it);
   if (committing) {
     // Its Result comes first; the stream is published after all (spec §2.2: a close cannot

@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
   }
 
   peerdist::service::DaemonOptions options;
-  if (!config_file.empty()) options.config_file = config_file;
+  // Absolute before detaching (which changes to /), and for SIGHUP's re-read.
+  if (!config_file.empty()) options.config_file = std::filesystem::absolute(config_file);
   if (!state_dir.empty()) options.state_dir = std::filesystem::absolute(state_dir);
   if (!socket.empty()) options.socket = std::filesystem::absolute(socket);
   options.foreground = foreground;

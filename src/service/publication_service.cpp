@@ -48,6 +48,8 @@ PublicationService::PublicationService(boost::asio::any_io_executor executor,
       secret_(std::make_shared<const pccrc::ServerSecret>(std::move(secret))),
       status_(make_status(options_.enabled ? PEERDIST_STATUS_AVAILABLE : PEERDIST_STATUS_DISABLED,
                           options_.versions)),
+      parallel_limit_(std::max<std::size_t>(kMinParallelStreams,
+                                            util::WorkerPool::hardware_threads())),
       catalog_(std::move(catalog)),
       hash_pool_(feed_threads(options_)) {}
 

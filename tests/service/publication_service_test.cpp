@@ -419,6 +419,7 @@ TEST_F(PublicationServiceTest, CloseStreamCancelsWhatIsPending) {
   drain();
   EXPECT_EQ(journal.entries.size(), 2U);
   EXPECT_TRUE(publish(c, id_of("close")).ok());  // the identifier is free
+  EXPECT_EQ(service_->parallel_streams(), 0U);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,6 +647,8 @@ TEST_F(PublicationServiceTest, ManyStreamsAtOnce) {
   }
   run_until([&] { return journal.entries.size() == 2 * streams.size(); });
   for (const auto& [label, reply] : journal.entries) EXPECT_TRUE(reply.ok()) << label;
+  // Every stream gave its builders back.
+  EXPECT_EQ(service_->parallel_streams(), 0U);
   for (std::size_t i = 0; i < streams.size(); ++i) {
     EXPECT_EQ(read_ci(c, numbered(i), 0, 0, 0, 0, 1 << 20),
               reference(random_content(200'000, i), pccrc::Version::v2));

@@ -101,6 +101,8 @@ class Instance : public std::enable_shared_from_this<Instance> {
   bool abort(const std::shared_ptr<PendingOperation>& op, std::uint32_t status);
   void abandon(Stream& stream, std::uint32_t status, Stream::State state);
   void dispose(std::shared_ptr<StreamBuilders> builders);
+  // The stream's builders, taken from it (and from the parallel count).
+  [[nodiscard]] std::shared_ptr<StreamBuilders> take_builders(Stream& stream);
   void pump(std::uint64_t stream_id);
   void start_piece(Stream& stream, const std::shared_ptr<PendingOperation>& op);
   void start_complete(Stream& stream, const std::shared_ptr<PendingOperation>& op);

@@ -64,6 +64,11 @@ class PublicationService {
   // Streams fed at the same time: a feeding thread mostly waits for its builders' hashing
   // workers, so a few more than the cores keep them all busy without a thread per stream.
   static constexpr unsigned kMinFeedThreads = 4;
+  // Streams whose builders get hashing threads of their own (ServiceOptions::builder_threads);
+  // the others hash on their feeding thread. One stream can use every core, and a program
+  // with a thousand streams open does not get a thousand thread pools: the limit is one per
+  // hardware thread, and at least this.
+  static constexpr std::size_t kMinParallelStreams = 2;
   // The catalog file under the state directory.
   static constexpr const char* kCatalogFileName = "catalog.sqlite";
 
@@ -89,6 +94,8 @@ class PublicationService {
     return options_.versions;
   }
   [[nodiscard]] std::size_t instance_count() const noexcept { return instances_.size(); }
+  // Streams holding parallel builders now (for tests).
+  [[nodiscard]] std::size_t parallel_streams() const noexcept { return parallel_streams_; }
 
   // The configuration changed (SIGHUP): enabled = false is PEERDIST_STATUS_DISABLED. A change
   // of status or versions is told to every instance; DISABLED invalidates their handles.
@@ -118,6 +125,8 @@ class PublicationService {
   Reservations reservations_;
   std::uint64_t next_instance_id_ = 1;
   std::map<std::uint64_t, std::weak_ptr<Instance>> instances_;
+  std::size_t parallel_streams_ = 0;
+  std::size_t parallel_limit_;
   // The catalog thread outlives the hashing pool, whose jobs post to it (join() order).
   CatalogExecutor catalog_;
   boost::asio::thread_pool hash_pool_;

@@ -85,6 +85,7 @@ struct Stream {
   std::uint32_t call_status = 0;
 
   std::shared_ptr<StreamBuilders> builders;
+  bool parallel_builders = false;  // counts against PublicationService's parallel streams
   std::optional<Reservation> reservation;
 
   [[nodiscard]] bool accepts_data() const noexcept {
