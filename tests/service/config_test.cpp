@@ -105,6 +105,12 @@ TEST(ConfigTest, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(syntax.rfind("test.toml:1: ", 0), 0U) << syntax;
 }
 
+TEST(ConfigTest, TheShippedExampleParsesAndShowsTheDefaults) {
+  auto config = load_config(PEERDIST_EXAMPLE_CONFIG);
+  ASSERT_TRUE(config) << config.error();
+  EXPECT_EQ(*config, Config{});
+}
+
 TEST(ConfigTest, LoadReadsAFileAndReportsAMissingOne) {
   auto missing = load_config("/nonexistent/peerdistd.toml");
   ASSERT_FALSE(missing);
