@@ -211,7 +211,8 @@ class PEERDIST_API ContentInformationReader {
   [[nodiscard]] bool valid() const noexcept { return reader_ != nullptr; }
 
   // The next piece, up to out.size() bytes, written to `out`; {.end = true} after the last.
-  [[nodiscard]] Expected<ContentInformationPiece, std::error_code> next(std::span<std::uint8_t> out);
+  [[nodiscard]] Expected<ContentInformationPiece, std::error_code> next(
+      std::span<std::uint8_t> out);
   // The same, asynchronously; `out` is the library's until `done` runs.
   std::error_code next(std::span<std::uint8_t> out,
                        std::function<void(std::error_code, ContentInformationPiece)> done);

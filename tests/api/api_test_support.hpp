@@ -3,7 +3,6 @@
 #pragma once
 
 #include <peerdist_compat.h>
-
 #include <time.h>
 
 #include <chrono>
@@ -54,7 +53,9 @@ inline std::optional<DWORD> wait_overlapped(OVERLAPPED& ov, DWORD* bytes = nullp
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
   while (!HasOverlappedIoCompleted(&ov)) {
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
-    struct timespec ts{0, 1'000'000};
+    struct timespec ts {
+      0, 1'000'000
+    };
     ::nanosleep(&ts, nullptr);
   }
   DWORD transferred = 0;

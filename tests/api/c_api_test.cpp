@@ -131,9 +131,11 @@ TEST_F(NoDaemon, GetStatusReportsUnavailable) {
 
 TEST_F(NoDaemon, ServiceCallsAreUnavailable) {
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, &stream),
+  EXPECT_EQ(
+      PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, &stream),
+      PEERDIST_ERROR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof kId, kId),
             PEERDIST_ERROR_SERVICE_UNAVAILABLE);
-  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof kId, kId), PEERDIST_ERROR_SERVICE_UNAVAILABLE);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
   EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, nullptr, 0, &ci),
             PEERDIST_ERROR_SERVICE_UNAVAILABLE);
@@ -158,12 +160,14 @@ TEST_F(NoDaemon, PublishStreamParameterChecks) {
   EXPECT_EQ(PeerDistServerPublishStream(instance_, static_cast<DWORD>(too_long.size()),
                                         too_long.data(), 0, nullptr, nullptr, 0, &stream),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, nullptr),
-            ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(
+      PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, nullptr),
+      ERROR_INVALID_PARAMETER);
   for (const DWORD version : {0U, 3U}) {
     const PEERDIST_PUBLICATION_OPTIONS options{version, 0};
-    EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, &options, nullptr, 0, &stream),
-              ERROR_INVALID_PARAMETER);
+    EXPECT_EQ(
+        PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, &options, nullptr, 0, &stream),
+        ERROR_INVALID_PARAMETER);
   }
   const PEERDIST_PUBLICATION_OPTIONS reserved_flag{PEERDIST_PUBLICATION_OPTIONS_VERSION, 1};
   EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, &reserved_flag, nullptr, 0,
@@ -196,13 +200,15 @@ TEST_F(NoDaemon, AsyncCallParameterChecks) {
   EXPECT_EQ(PeerDistServerRetrieveContentInformation(instance_, nullptr, 8, data, &ov),
             ERROR_INVALID_PARAMETER);
   ov.OffsetHigh = 0;
-  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, nullptr, nullptr), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, nullptr, nullptr),
+            ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerRetrieveContentInformation(instance_, nullptr, 0, data, &ov),
             ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerRetrieveContentInformation(instance_, nullptr, 8, nullptr, &ov),
             ERROR_INVALID_PARAMETER);
   // Well-formed calls on a handle that does not exist.
-  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, nullptr, 8, data, &ov), ERROR_INVALID_HANDLE);
+  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, nullptr, 8, data, &ov),
+            ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, nullptr, 0, nullptr, &ov),
             ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, nullptr, &ov), ERROR_INVALID_HANDLE);
@@ -215,11 +221,13 @@ TEST_F(NoDaemon, ContentInformationParameterChecks) {
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
   EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 0, kId, 0, 0, nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, nullptr, 0, nullptr),
-            ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(
+      PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, nullptr, 0, nullptr),
+      ERROR_INVALID_PARAMETER);
   // A range that wraps past 2^64.
-  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, ~0ULL, 2, nullptr, 0, &ci),
-            ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(
+      PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, ~0ULL, 2, nullptr, 0, &ci),
+      ERROR_INVALID_PARAMETER);
   PEERDIST_RETRIEVAL_OPTIONS options{sizeof options, 2, 1, 0};  // min > max
   EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof kId, kId, 0, 0, &options,
                                                    nullptr, 0, &ci),
@@ -240,7 +248,8 @@ TEST_F(NoDaemon, UnpublishAndCancelParameterChecks) {
   EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, nullptr),
             ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, 0, kId, &ov), ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(nullptr, sizeof kId, kId, &ov), ERROR_INVALID_HANDLE);
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(nullptr, sizeof kId, kId, &ov),
+            ERROR_INVALID_HANDLE);
 }
 
 TEST_F(NoDaemon, StatusNotificationFiresUnavailableThenWaits) {

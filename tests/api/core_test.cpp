@@ -81,7 +81,8 @@ TEST(Ring, AcquireWaitsForAReleaseOrGivesUp) {
   auto rest = ring->try_acquire(4096);
   ASSERT_TRUE(rest);
   std::atomic<bool> stop{false};
-  auto stopped = std::async(std::launch::async, [&] { return ring->acquire(4096, [&] { return stop.load(); }); });
+  auto stopped = std::async(std::launch::async,
+                            [&] { return ring->acquire(4096, [&] { return stop.load(); }); });
   EXPECT_EQ(stopped.wait_for(50ms), std::future_status::timeout);
   stop = true;
   ring->wake_all();

@@ -3,18 +3,20 @@
 
 #include <system_error>
 
-#include "api_test_support.hpp"
 #include "peerdist/peerdist.hpp"
+
+#include "api_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace peerdist::test {
 namespace {
 
 TEST(Win32Category, EveryApiCodeHasAMessageAndRoundTrips) {
-  const DWORD codes[] = {
-      ERROR_INVALID_HANDLE, ERROR_NOT_ENOUGH_MEMORY, ERROR_INVALID_PARAMETER,
-      ERROR_OPERATION_ABORTED, ERROR_IO_INCOMPLETE, ERROR_IO_PENDING, ERROR_NOT_FOUND,
-      ERROR_ACCESS_DISABLED_BY_POLICY, ERROR_INVALID_DATA};
+  const DWORD codes[] = {ERROR_INVALID_HANDLE,    ERROR_NOT_ENOUGH_MEMORY,
+                         ERROR_INVALID_PARAMETER, ERROR_OPERATION_ABORTED,
+                         ERROR_IO_INCOMPLETE,     ERROR_IO_PENDING,
+                         ERROR_NOT_FOUND,         ERROR_ACCESS_DISABLED_BY_POLICY,
+                         ERROR_INVALID_DATA};
   for (const DWORD code : codes) {
     const std::error_code ec = win32_error(code);
     EXPECT_EQ(&ec.category(), &win32_category());

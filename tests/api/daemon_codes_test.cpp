@@ -33,8 +33,9 @@ TEST_F(Codes, PublishStream) {
   // Closed before completion: abandoned, the identifier is free again.
   ASSERT_EQ(publish(other, "a", content), ERROR_SUCCESS);
   // A completed publication of this user.
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, 1, id_bytes("a"), 0, nullptr, nullptr, 0, &second),
-            PEERDIST_ERROR_ALREADY_EXISTS);
+  EXPECT_EQ(
+      PeerDistServerPublishStream(instance_, 1, id_bytes("a"), 0, nullptr, nullptr, 0, &second),
+      PEERDIST_ERROR_ALREADY_EXISTS);
   const PEERDIST_PUBLICATION_OPTIONS bad{3, 0};
   EXPECT_EQ(PeerDistServerPublishStream(instance_, 1, id_bytes("b"), 0, &bad, nullptr, 0, &second),
             ERROR_INVALID_PARAMETER);
@@ -52,8 +53,8 @@ TEST_F(Codes, AddToStream) {
                                         &stream),
             ERROR_SUCCESS);
   OVERLAPPED ov{};
-  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB, const_cast<BYTE*>(content.data()),
-                                             &ov),
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB,
+                                             const_cast<BYTE*>(content.data()), &ov),
             ERROR_IO_PENDING);
   auto packet = dequeue(port_);
   ASSERT_TRUE(packet);
@@ -70,16 +71,17 @@ TEST_F(Codes, AddToStream) {
   // Another instance's stream handle, and a closed one.
   PEERDIST_INSTANCE_HANDLE other = nullptr;
   start_instance(other);
-  EXPECT_EQ(PeerDistServerPublishAddToStream(other, stream, 10, const_cast<BYTE*>(content.data()), &ov),
-            ERROR_INVALID_HANDLE);
+  EXPECT_EQ(
+      PeerDistServerPublishAddToStream(other, stream, 10, const_cast<BYTE*>(content.data()), &ov),
+      ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerPublishCompleteStream(other, stream, &ov), ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(other, stream), ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistShutdown(other), ERROR_SUCCESS);
   EXPECT_FALSE(CloseHandle(stream));
   EXPECT_EQ(GetLastError(), static_cast<DWORD>(ERROR_INVALID_HANDLE));
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
-  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 10, const_cast<BYTE*>(content.data()),
-                                             &ov),
+  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 10,
+                                             const_cast<BYTE*>(content.data()), &ov),
             ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_INVALID_HANDLE);
 }
@@ -87,8 +89,9 @@ TEST_F(Codes, AddToStream) {
 TEST_F(Codes, CloseStreamAbortsAPendingAdd) {
   const auto content = random_content(kSlowAdd, 3);
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance_, 4, id_bytes("slow"), 0, nullptr, port_, 0, &stream),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerPublishStream(instance_, 4, id_bytes("slow"), 0, nullptr, port_, 0, &stream),
+      ERROR_SUCCESS);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(content.size()),
                                              const_cast<BYTE*>(content.data()), &ov),
@@ -117,8 +120,8 @@ TEST_F(Codes, CompleteStream) {
   ASSERT_TRUE(packet);
   EXPECT_EQ(packet->error, static_cast<DWORD>(ERROR_INVALID_PARAMETER));
   // Fewer bytes than cbContentLength.
-  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB, const_cast<BYTE*>(content.data()),
-                                             &ov),
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB,
+                                             const_cast<BYTE*>(content.data()), &ov),
             ERROR_IO_PENDING);
   ASSERT_TRUE(dequeue(port_));
   ASSERT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), ERROR_IO_PENDING);
@@ -138,8 +141,8 @@ TEST_F(Codes, CompleteStream) {
   EXPECT_TRUE(packet->ok) << packet->error;
   // After success only Close.
   EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 1, const_cast<BYTE*>(content.data()),
-                                             &ov),
+  EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 1,
+                                             const_cast<BYTE*>(content.data()), &ov),
             ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
   // Closing did not unpublish.
@@ -153,8 +156,9 @@ TEST_F(Codes, Unpublish) {
   EXPECT_EQ(PeerDistServerUnpublish(instance_, 7, id_bytes("unknown")), ERROR_SUCCESS);
   ASSERT_EQ(publish(instance_, "u", content), ERROR_SUCCESS);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("u"), 0, 0, nullptr, 0, &ci),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerOpenContentInformation(instance_, 1, id_bytes("u"), 0, 0, nullptr, 0, &ci),
+      ERROR_SUCCESS);
   EXPECT_EQ(PeerDistServerUnpublish(instance_, 1, id_bytes("u")), ERROR_SUCCESS);
   EXPECT_EQ(read_ci(instance_, "u").error(), static_cast<DWORD>(ERROR_NOT_FOUND));
   // Open handles still need closing (Q14).
@@ -165,8 +169,9 @@ TEST_F(Codes, Unpublish) {
 TEST_F(Codes, UnpublishAbortsAPendingAddOnThatContent) {
   const auto content = random_content(kSlowAdd, 6);
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance_, 2, id_bytes("up"), 0, nullptr, port_, 0, &stream),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerPublishStream(instance_, 2, id_bytes("up"), 0, nullptr, port_, 0, &stream),
+      ERROR_SUCCESS);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(content.size()),
                                              const_cast<BYTE*>(content.data()), &ov),
@@ -184,8 +189,9 @@ TEST_F(Codes, UnpublishAbortsAPendingAddOnThatContent) {
 TEST_F(Codes, OpenContentInformation) {
   const auto content = random_content(100000, 7);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), 0, 0, nullptr, 0, &ci),
-            ERROR_NOT_FOUND);  // Q5
+  EXPECT_EQ(
+      PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), 0, 0, nullptr, 0, &ci),
+      ERROR_NOT_FOUND);  // Q5
   ASSERT_EQ(publish(instance_, "o", content), ERROR_SUCCESS);
   // Ranges outside the content (Q10).
   EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), content.size(), 0,
@@ -194,15 +200,16 @@ TEST_F(Codes, OpenContentInformation) {
   EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), 10, content.size(),
                                                  nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
-  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), 10, content.size() - 10,
-                                                 nullptr, 0, &ci),
+  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("o"), 10,
+                                                 content.size() - 10, nullptr, 0, &ci),
             ERROR_SUCCESS);
   EXPECT_EQ(PeerDistServerCloseContentInformation(instance_, ci), ERROR_SUCCESS);
   EXPECT_EQ(PeerDistServerCloseContentInformation(instance_, ci), ERROR_INVALID_HANDLE);
   EXPECT_FALSE(CloseHandle(ci));
 
   // A publication restricted to V1 (extension flag): Ex asking for V2 only cannot be served.
-  ASSERT_EQ(publish(instance_, "v1", content, PEERDIST_PUBLICATION_FLAG_CONTENTINFO_V1), ERROR_SUCCESS);
+  ASSERT_EQ(publish(instance_, "v1", content, PEERDIST_PUBLICATION_FLAG_CONTENTINFO_V1),
+            ERROR_SUCCESS);
   PEERDIST_RETRIEVAL_OPTIONS v2{sizeof v2, 2, 2, 0};
   EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, 2, id_bytes("v1"), 0, 0, &v2, nullptr,
                                                    0, &ci),
@@ -220,8 +227,8 @@ TEST_F(Codes, RetrieveAndClose) {
             ERROR_SUCCESS);
   std::vector<BYTE> buffer(64 * 1024);
   OVERLAPPED ov{};
-  ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, static_cast<DWORD>(buffer.size()),
-                                                     buffer.data(), &ov),
+  ASSERT_EQ(PeerDistServerRetrieveContentInformation(
+                instance_, ci, static_cast<DWORD>(buffer.size()), buffer.data(), &ov),
             ERROR_IO_PENDING);
   auto packet = dequeue(port_);
   ASSERT_TRUE(packet);
@@ -246,12 +253,13 @@ TEST_F(Codes, RetrieveAndClose) {
 TEST_F(Codes, CancelAsyncOperation) {
   const auto content = random_content(kSlowAdd, 9);
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance_, 2, id_bytes("cx"), 0, nullptr, port_, 0, &stream),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerPublishStream(instance_, 2, id_bytes("cx"), 0, nullptr, port_, 0, &stream),
+      ERROR_SUCCESS);
   // Completed: not found.
   OVERLAPPED small{};
-  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 10, const_cast<BYTE*>(content.data()),
-                                             &small),
+  ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 10,
+                                             const_cast<BYTE*>(content.data()), &small),
             ERROR_IO_PENDING);
   ASSERT_TRUE(dequeue(port_));
   EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, 2, id_bytes("cx"), &small),

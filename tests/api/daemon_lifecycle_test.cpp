@@ -38,9 +38,9 @@ TEST_F(Lifecycle, TwoUsersHaveSeparatePublications) {
   ASSERT_EQ(publish(instance_, "shared-id", shared), ERROR_SUCCESS);
   ASSERT_EQ(publish(instance_, "root-only", mine), ERROR_SUCCESS);
 
-  const auto result = run_process(
-      {OTHER_USER_HELPER, std::to_string(kNobody), "shared-id", "root-only"}, {},
-      std::chrono::seconds(60));
+  const auto result =
+      run_process({OTHER_USER_HELPER, std::to_string(kNobody), "shared-id", "root-only"}, {},
+                  std::chrono::seconds(60));
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   const auto steps = parse_lines(result.out);
   EXPECT_EQ(steps.at("uid"), std::to_string(kNobody));
@@ -97,11 +97,13 @@ TEST_F(Lifecycle, DisablingTheServiceInvalidatesOpenHandles) {
             ERROR_IO_PENDING);
 
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance_, 3, id_bytes("big"), 0, nullptr, port_, 2, &stream),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerPublishStream(instance_, 3, id_bytes("big"), 0, nullptr, port_, 2, &stream),
+      ERROR_SUCCESS);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 6, id_bytes("before"), 0, 0, port_, 3, &ci),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerOpenContentInformation(instance_, 6, id_bytes("before"), 0, 0, port_, 3, &ci),
+      ERROR_SUCCESS);
   OVERLAPPED add{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(content.size()),
                                              const_cast<BYTE*>(content.data()), &add),
@@ -134,15 +136,19 @@ TEST_F(Lifecycle, DisablingTheServiceInvalidatesOpenHandles) {
   OVERLAPPED ov{};
   EXPECT_EQ(PeerDistServerPublishAddToStream(instance_, stream, 10, buffer, &ov),
             PEERDIST_ERROR_INVALIDATED);
-  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), PEERDIST_ERROR_INVALIDATED);
+  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov),
+            PEERDIST_ERROR_INVALIDATED);
   EXPECT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, sizeof buffer, buffer, &ov),
             PEERDIST_ERROR_INVALIDATED);
   PEERDIST_STREAM_HANDLE refused = nullptr;
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, 1, id_bytes("x"), 0, nullptr, nullptr, 0, &refused),
-            ERROR_ACCESS_DISABLED_BY_POLICY);
+  EXPECT_EQ(
+      PeerDistServerPublishStream(instance_, 1, id_bytes("x"), 0, nullptr, nullptr, 0, &refused),
+      ERROR_ACCESS_DISABLED_BY_POLICY);
   PEERDIST_CONTENTINFO_HANDLE refused_ci = nullptr;
   EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 6, id_bytes("before"), 0, 0, nullptr, 0,
                                                  &refused_ci),
+            ERROR_ACCESS_DISABLED_BY_POLICY);
+  EXPECT_EQ(PeerDistServerUnpublish(instance_, 6, id_bytes("before")),
             ERROR_ACCESS_DISABLED_BY_POLICY);
   // The close functions still succeed.
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
@@ -167,8 +173,8 @@ TEST_F(Lifecycle, RestartKeepsPersistentPublicationsAndTheLibraryReconnects) {
             ERROR_SUCCESS);
   ASSERT_EQ(publish(instance_, "transient", content), ERROR_SUCCESS);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 10, id_bytes("persistent"), 0, 0, nullptr,
-                                                 0, &ci),
+  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 10, id_bytes("persistent"), 0, 0,
+                                                 nullptr, 0, &ci),
             ERROR_SUCCESS);
   ASSERT_TRUE(daemon_.stop()) << daemon_.log();
 
@@ -212,10 +218,12 @@ TEST_F(Lifecycle, KillDuringAPublicationLeavesItOutAndTheCompletedOnesIn) {
   const auto packet = dequeue(port_);
   ASSERT_TRUE(packet);
   EXPECT_EQ(packet->error, static_cast<DWORD>(PEERDIST_ERROR_INVALIDATED));
-  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &add), PEERDIST_ERROR_INVALIDATED);
+  EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &add),
+            PEERDIST_ERROR_INVALIDATED);
   PEERDIST_STREAM_HANDLE again = nullptr;
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, 1, id_bytes("x"), 0, nullptr, nullptr, 0, &again),
-            PEERDIST_ERROR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(
+      PeerDistServerPublishStream(instance_, 1, id_bytes("x"), 0, nullptr, nullptr, 0, &again),
+      PEERDIST_ERROR_SERVICE_UNAVAILABLE);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
 
   ASSERT_TRUE(daemon_.start()) << daemon_.log();

@@ -9,8 +9,9 @@
 #include <atomic>
 #include <fstream>
 
-#include "daemon_test_support.hpp"
 #include "peerdist/peerdist.hpp"
+
+#include "daemon_test_support.hpp"
 #include "support/test_data.hpp"
 
 namespace peerdist::test {
@@ -67,20 +68,22 @@ TEST_F(Publish, RetrievalInPiecesOfAnySizeWholeAndRanged) {
     std::optional<pccrc::ByteRange> range;
   };
   const Case cases[] = {
-      {0, 0, std::nullopt},                                  // whole
-      {100000, 300000, pccrc::ByteRange{100000, 400000}},   // inside
-      {kMiB, 0, pccrc::ByteRange{kMiB, content.size()}},     // to the end (Q10)
+      {0, 0, std::nullopt},                                // whole
+      {100000, 300000, pccrc::ByteRange{100000, 400000}},  // inside
+      {kMiB, 0, pccrc::ByteRange{kMiB, content.size()}},   // to the end (Q10)
   };
   for (const Version version : {Version::v1, Version::v2}) {
     const auto v = static_cast<DWORD>(version);
     for (const Case& c : cases) {
       const auto expected = expected_ci(content, version, c.range);
       ASSERT_FALSE(expected.empty());
-      for (const DWORD piece : {DWORD{1}, DWORD{7}, DWORD{4096}, static_cast<DWORD>(expected.size())}) {
-        if (piece == 1 && expected.size() > 20000) continue;  // a byte per round trip: keep it short
-        const auto got = read_ci(instance_, "ranged",
-                                 {.offset = c.offset, .length = c.length,
-                                  .versions = versions(v, v), .piece = piece});
+      for (const DWORD piece :
+           {DWORD{1}, DWORD{7}, DWORD{4096}, static_cast<DWORD>(expected.size())}) {
+        if (piece == 1 && expected.size() > 20000)
+          continue;  // a byte per round trip: keep it short
+        const auto got = read_ci(
+            instance_, "ranged",
+            {.offset = c.offset, .length = c.length, .versions = versions(v, v), .piece = piece});
         ASSERT_TRUE(got) << got.error() << " v" << v << " piece " << piece;
         EXPECT_EQ(*got, expected) << "v" << v << " offset " << c.offset << " piece " << piece;
       }
@@ -103,9 +106,9 @@ TEST_F(Publish, CompletionPortAndEventPaths) {
   const auto content = random_content(kMiB, 5);
   HANDLE event = CreateEventA(nullptr, TRUE, FALSE, nullptr);
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance_, 5, id_bytes("paths"), 0, nullptr, port_, 99,
-                                        &stream),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerPublishStream(instance_, 5, id_bytes("paths"), 0, nullptr, port_, 99, &stream),
+      ERROR_SUCCESS);
   // Port only.
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, kMiB / 2,
@@ -147,12 +150,13 @@ TEST_F(Publish, CompletionPortAndEventPaths) {
 
   // Retrieve through a port bound to the content-info handle.
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 5, id_bytes("paths"), 0, 0, port_, 7, &ci),
-            ERROR_SUCCESS);
+  ASSERT_EQ(
+      PeerDistServerOpenContentInformation(instance_, 5, id_bytes("paths"), 0, 0, port_, 7, &ci),
+      ERROR_SUCCESS);
   std::vector<BYTE> buffer(1 << 20);
   ov = OVERLAPPED{};
-  ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, static_cast<DWORD>(buffer.size()),
-                                                     buffer.data(), &ov),
+  ASSERT_EQ(PeerDistServerRetrieveContentInformation(
+                instance_, ci, static_cast<DWORD>(buffer.size()), buffer.data(), &ov),
             ERROR_IO_PENDING);
   packet = dequeue(port_);
   ASSERT_TRUE(packet);

@@ -50,9 +50,9 @@ Expected<std::vector<std::uint8_t>, DWORD> read_ci(PEERDIST_INSTANCE_HANDLE inst
   DWORD error = ERROR_SUCCESS;
   if (options.versions) {
     PEERDIST_RETRIEVAL_OPTIONS versions = *options.versions;
-    error = PeerDistServerOpenContentInformationEx(instance, id_size(id), id_bytes(id),
-                                                   options.offset, options.length, &versions,
-                                                   nullptr, 0, &ci);
+    error =
+        PeerDistServerOpenContentInformationEx(instance, id_size(id), id_bytes(id), options.offset,
+                                               options.length, &versions, nullptr, 0, &ci);
   } else {
     error = PeerDistServerOpenContentInformation(instance, id_size(id), id_bytes(id),
                                                  options.offset, options.length, nullptr, 0, &ci);
@@ -64,7 +64,8 @@ Expected<std::vector<std::uint8_t>, DWORD> read_ci(PEERDIST_INSTANCE_HANDLE inst
   for (;;) {
     OVERLAPPED ov{};
     ov.hEvent = event;
-    error = PeerDistServerRetrieveContentInformation(instance, ci, options.piece, buffer.data(), &ov);
+    error =
+        PeerDistServerRetrieveContentInformation(instance, ci, options.piece, buffer.data(), &ov);
     if (error != ERROR_IO_PENDING) break;
     if (WaitForSingleObject(event, kPatienceMs) != WAIT_OBJECT_0) {
       error = WAIT_TIMEOUT;

@@ -13,9 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "api_test_support.hpp"
 #include "peerdist/pccrc/types.hpp"
 #include "peerdist/util/expected.hpp"
+
+#include "api_test_support.hpp"
 #include "real_daemon.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,7 +28,9 @@ inline PBYTE id_bytes(std::string_view id) {
   // The API takes PBYTE (non-const) for identifiers it only reads.
   return reinterpret_cast<PBYTE>(const_cast<char*>(id.data()));  // NOLINT
 }
-inline DWORD id_size(std::string_view id) { return static_cast<DWORD>(id.size()); }
+inline DWORD id_size(std::string_view id) {
+  return static_cast<DWORD>(id.size());
+}
 
 // Publishes `data` under `id` through the C API: PublishStream with a completion port,
 // AddToStream calls of `piece` bytes each waited for on the port, CompleteStream, Close.
@@ -39,7 +42,7 @@ struct ReadOptions {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
   std::optional<PEERDIST_RETRIEVAL_OPTIONS> versions;  // Ex when set
-  DWORD piece = 64 * 1024;                              // cbMaxNumberOfBytes
+  DWORD piece = 64 * 1024;                             // cbMaxNumberOfBytes
 };
 // Reads the content information of `id` through an event and PeerDistGetOverlappedResult,
 // checking that each completion's Offset/OffsetHigh is where the previous piece ended, until

@@ -171,8 +171,8 @@ void FakeDaemon::handle(int fd) {
           return;
         }
         if (received->fd) {
-          auto shared = ipc::SharedBuffer::open_received(std::move(*received->fd),
-                                                         hello->shared_buffer_size);
+          auto shared =
+              ipc::SharedBuffer::open_received(std::move(*received->fd), hello->shared_buffer_size);
           if (!shared) return;
           const std::lock_guard lock(mutex_);
           shared_ = std::make_unique<ipc::SharedBuffer>(std::move(*shared));

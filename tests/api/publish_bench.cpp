@@ -45,7 +45,8 @@ DWORD publish_c(PEERDIST_INSTANCE_HANDLE instance, const std::string& id,
   for (std::size_t done = 0; error == 0 && done < data.size(); done += call) {
     OVERLAPPED ov{};
     const auto n = static_cast<DWORD>(std::min(call, data.size() - done));
-    error = PeerDistServerPublishAddToStream(instance, stream, n, const_cast<BYTE*>(data.data() + done), &ov);
+    error = PeerDistServerPublishAddToStream(instance, stream, n,
+                                             const_cast<BYTE*>(data.data() + done), &ov);
     if (error == ERROR_IO_PENDING) error = wait(port);
   }
   OVERLAPPED ov{};
@@ -86,12 +87,15 @@ int main(int argc, char** argv) {
   }
   {
     std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
   }
   PEERDIST_INSTANCE_HANDLE instance = nullptr;
   if (PeerDistStartup(PEERDIST_VERSION, &instance, nullptr) != 0) return 1;
-  measure("copy", data.size(), [&] { return publish_c(instance, "bench-copy", data, data.size()); });
-  measure("pieces", data.size(), [&] { return publish_c(instance, "bench-pieces", data, 256 * 1024); });
+  measure("copy", data.size(),
+          [&] { return publish_c(instance, "bench-copy", data, data.size()); });
+  measure("pieces", data.size(),
+          [&] { return publish_c(instance, "bench-pieces", data, 256 * 1024); });
   auto cxx = peerdist::Instance::start();
   if (!cxx) return 1;
   measure("file", data.size(), [&] {

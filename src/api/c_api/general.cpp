@@ -1,10 +1,11 @@
 // The general functions of peerdist.h (spec §2.1), as docs/api.md decides them.
 #include <peerdist_compat.h>
 
+#include "peerdist/api/handle_table.hpp"
+
 #include "c_api/entry.hpp"
 #include "core/completer.hpp"
 #include "core/instance.hpp"
-#include "peerdist/api/handle_table.hpp"
 
 namespace {
 

@@ -5,10 +5,11 @@
 #include <optional>
 #include <span>
 
+#include "peerdist/ipc/messages.hpp"
+
 #include "c_api/entry.hpp"
 #include "core/completer.hpp"
 #include "core/instance.hpp"
-#include "peerdist/ipc/messages.hpp"
 
 namespace {
 
@@ -78,9 +79,9 @@ PEERDIST_C_EXPORT DWORD WINAPI PeerDistServerPublishAddToStream(PEERDIST_INSTANC
     }
     const auto stream = instance->stream(hStream);
     if (stream == nullptr) return ERROR_INVALID_HANDLE;
-    return instance->add_to_stream(
-        stream, std::span<const std::uint8_t>(pBuffer, cbNumberOfBytes), {},
-        Completer(lpOverlapped, stream->port, stream->key, true), false);
+    return instance->add_to_stream(stream, std::span<const std::uint8_t>(pBuffer, cbNumberOfBytes),
+                                   {}, Completer(lpOverlapped, stream->port, stream->key, true),
+                                   false);
   });
 }
 
@@ -193,9 +194,9 @@ PEERDIST_C_EXPORT DWORD WINAPI PeerDistServerCloseContentInformation(
   });
 }
 
-PEERDIST_C_EXPORT DWORD WINAPI PeerDistServerCancelAsyncOperation(
-    PEERDIST_INSTANCE_HANDLE hPeerDist, DWORD cbContentIdentifier, PBYTE pContentIdentifier,
-    LPOVERLAPPED pOverlapped) {
+PEERDIST_C_EXPORT DWORD WINAPI
+PeerDistServerCancelAsyncOperation(PEERDIST_INSTANCE_HANDLE hPeerDist, DWORD cbContentIdentifier,
+                                   PBYTE pContentIdentifier, LPOVERLAPPED pOverlapped) {
   return guarded([&]() -> DWORD {
     const auto instance = lookup_instance(hPeerDist);
     if (instance == nullptr) return ERROR_INVALID_HANDLE;

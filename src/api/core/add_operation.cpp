@@ -68,7 +68,8 @@ void AddOperation::run(Connection& connection) noexcept {
       RingLease slots;
       if (in_ring) {
         piece = std::min(size - offset, policy::kMaxSharedPiece);
-        data = ipc::SharedData{.offset = *in_ring + offset, .length = static_cast<std::uint32_t>(piece)};
+        data = ipc::SharedData{.offset = *in_ring + offset,
+                               .length = static_cast<std::uint32_t>(piece)};
       } else if (ring_ != nullptr && size > 0) {
         piece = std::min(size - offset, ring_->slot_size());
         auto acquired = ring_->acquire(piece, [this] { return should_stop(); });
@@ -116,7 +117,8 @@ void AddOperation::run(Connection& connection) noexcept {
     std::unique_lock lock(mutex_);
     sender_gave_up_ = true;
     if (answered_ == sent_) {
-      finish_locked(lock, OpResult{.status = ERROR_NOT_ENOUGH_MEMORY, .bytes = clamp_bytes(bytes_)});
+      finish_locked(lock,
+                    OpResult{.status = ERROR_NOT_ENOUGH_MEMORY, .bytes = clamp_bytes(bytes_)});
     }
   }
 }

@@ -8,7 +8,11 @@ void Completer::begin() noexcept {
   if (overlapped_ != nullptr) mark_pending(overlapped_);
 }
 
-void Completer::complete(const OpResult& result) noexcept {
+void Completer::complete(const OpResult& given) noexcept {
+  OpResult result = given;
+  // STATUS_PENDING (259) in Internal means "not completed": a daemon that answered with it
+  // would leave the application waiting forever. PeerDist never completes with that code.
+  if (result.status == STATUS_PENDING) result.status = ERROR_INVALID_DATA;
   if (overlapped_ != nullptr) {
     if (writes_offset_) {
       // Written before complete_overlapped publishes Internal with release ordering, so a

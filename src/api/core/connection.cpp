@@ -15,9 +15,10 @@
 #include <utility>
 #include <variant>
 
+#include "peerdist/ipc/unix_socket.hpp"
+
 #include "core/policy.hpp"
 #include "core/sender.hpp"
-#include "peerdist/ipc/unix_socket.hpp"
 
 namespace peerdist::api {
 namespace {

@@ -20,12 +20,13 @@
 #include <thread>
 #include <vector>
 
-#include "core/request_table.hpp"
-#include "core/ring.hpp"
 #include "peerdist/ipc/frame.hpp"
 #include "peerdist/ipc/messages.hpp"
 #include "peerdist/ipc/unique_fd.hpp"
 #include "peerdist/util/expected.hpp"
+
+#include "core/request_table.hpp"
+#include "core/ring.hpp"
 
 namespace peerdist::api {
 

@@ -20,8 +20,8 @@ class ContentInfoObject final : public HandleObject {
   static constexpr HandleKind kKind = HandleKind::peerdist_content_info;
 
   ContentInfoObject(const InstanceObject* owning_instance, std::uint64_t connection,
-               std::uint64_t id, std::shared_ptr<const ipc::Blob> content, HANDLE completion_port,
-               ULONG_PTR completion_key) noexcept
+                    std::uint64_t id, std::shared_ptr<const ipc::Blob> content,
+                    HANDLE completion_port, ULONG_PTR completion_key) noexcept
       : HandleObject(kKind),
         owner(owning_instance),
         connection_id(connection),

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "peerdist/api/last_error.hpp"
+
 #include "core/add_operation.hpp"
 #include "core/operation.hpp"
 #include "core/policy.hpp"
 #include "core/request_operations.hpp"
 #include "core/socket_path.hpp"
 #include "core/status_registration.hpp"
-#include "peerdist/api/last_error.hpp"
 
 namespace peerdist::api {
 namespace {
@@ -149,7 +150,8 @@ DWORD InstanceObject::shutdown() noexcept {
     if (registration) registration->finish(OpResult{.status = ERROR_OPERATION_ABORTED});
     if (connection) connection->close();
     // The instance's handles go with it: their close functions need hPeerDist, which is gone.
-    for (const auto& stream : streams) static_cast<void>(handle_table().remove<StreamObject>(stream->handle));
+    for (const auto& stream : streams)
+      static_cast<void>(handle_table().remove<StreamObject>(stream->handle));
     for (const auto& reader : readers) {
       static_cast<void>(handle_table().remove<ContentInfoObject>(reader->handle));
     }
@@ -310,7 +312,8 @@ void InstanceObject::operation_finished(Operation& operation, DWORD status) noex
   switch (operation.kind()) {
     case OperationKind::add_to_stream:
       for (const auto& stream : streams_) {
-        if (std::ranges::any_of(stream->adds, [&](const auto& a) { return a.get() == &operation; })) {
+        if (std::ranges::any_of(stream->adds,
+                                [&](const auto& a) { return a.get() == &operation; })) {
           erase_ptr(stream->adds, &operation);
           // docs/api.md: a cancelled or aborted AddToStream abandons the publication.
           if (status == ERROR_OPERATION_ABORTED) stream->abandoned = true;
@@ -570,17 +573,17 @@ DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
     if (stream->invalidated) return PEERDIST_ERROR_INVALIDATED;
     // docs/api.md: after CompleteStream, or once abandoned, the handle only accepts Close;
     // Add and Complete are strictly sequential (spec §4.2).
-    if (stream->completed || stream->abandoned || stream->completing) return ERROR_INVALID_PARAMETER;
+    if (stream->completed || stream->abandoned || stream->completing)
+      return ERROR_INVALID_PARAMETER;
     if (!allow_queue && !stream->adds.empty()) return ERROR_INVALID_PARAMETER;
     if (!current_locked(stream->connection_id)) return PEERDIST_ERROR_INVALIDATED;
     connection = connection_;
     completer.begin();
     // The daemon takes a new call only once the previous one's pieces are answered, so queued
     // adds (C++) are sent as one long call: no piece ends it (docs/ipc.md, AddToStream).
-    operation = std::make_shared<AddOperation>(weak_from_this(), connection->id(),
-                                               stream->content_id, std::move(completer),
-                                               stream->daemon_id, data, std::move(storage),
-                                               connection->ring(), !allow_queue);
+    operation = std::make_shared<AddOperation>(
+        weak_from_this(), connection->id(), stream->content_id, std::move(completer),
+        stream->daemon_id, data, std::move(storage), connection->ring(), !allow_queue);
     stream->adds.push_back(operation);
     operations_.push_back(operation);
   }
@@ -609,8 +612,7 @@ DWORD InstanceObject::complete_stream(const std::shared_ptr<StreamObject>& strea
     operations_.push_back(operation);
   }
   const std::uint64_t id = connection->send_request(
-      ipc::CompleteStream{.stream = stream->daemon_id}, operation,
-      [&](std::uint64_t request_id) {
+      ipc::CompleteStream{.stream = stream->daemon_id}, operation, [&](std::uint64_t request_id) {
         operation->set_request(connection->id(), request_id);
         return true;
       });
@@ -638,7 +640,8 @@ DWORD InstanceObject::close_stream(HANDLE handle) {
   // docs/api.md: Close cancels what is pending (ERROR_OPERATION_ABORTED) and does not
   // unpublish a completed publication. Stop first, so no piece follows the CloseStream.
   for (const auto& add : adds) add->stop(ERROR_OPERATION_ABORTED);
-  if (connection) static_cast<void>(connection->call(ipc::CloseStream{.stream = stream->daemon_id}));
+  if (connection)
+    static_cast<void>(connection->call(ipc::CloseStream{.stream = stream->daemon_id}));
   for (const auto& add : adds) add->end_stopped();
   if (completing) completing->finish(OpResult{.status = ERROR_OPERATION_ABORTED});
   // An invalidated handle closes all the same (docs/api.md).
@@ -678,8 +681,8 @@ DWORD InstanceObject::unpublish(std::span<const std::uint8_t> content_id) {
       }
     }
   }
-  const auto result =
-      connection->call(ipc::Unpublish{.content_id = ipc::Blob(content_id.begin(), content_id.end())});
+  const auto result = connection->call(
+      ipc::Unpublish{.content_id = ipc::Blob(content_id.begin(), content_id.end())});
   if (!result || result->status != ERROR_SUCCESS) {
     for (const auto& add : held) add->release_hold();
     return result ? result->status : result.error();
@@ -736,10 +739,9 @@ DWORD InstanceObject::open_content_information(std::span<const std::uint8_t> con
   DWORD error = ERROR_SUCCESS;
   const auto connection = this->connection(error);
   if (connection == nullptr) return error;
-  ipc::OpenContentInformation message{
-      .content_id = ipc::Blob(content_id.begin(), content_id.end()),
-      .offset = offset,
-      .length = length};
+  ipc::OpenContentInformation message{.content_id = ipc::Blob(content_id.begin(), content_id.end()),
+                                      .offset = offset,
+                                      .length = length};
   std::uint64_t invalidations = 0;
   {
     const std::lock_guard lock(mutex_);
@@ -786,9 +788,9 @@ DWORD InstanceObject::retrieve(const std::shared_ptr<ContentInfoObject>& reader,
     if (!current_locked(reader->connection_id)) return PEERDIST_ERROR_INVALIDATED;
     connection = connection_;
     completer.begin();
-    operation = std::make_shared<RetrieveOperation>(weak_from_this(), connection->id(),
-                                                    reader->content_id, std::move(completer),
-                                                    buffer, capacity);
+    operation =
+        std::make_shared<RetrieveOperation>(weak_from_this(), connection->id(), reader->content_id,
+                                            std::move(completer), buffer, capacity);
     reader->retrieving = operation;
     operations_.push_back(operation);
   }

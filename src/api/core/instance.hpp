@@ -22,13 +22,14 @@
 #include <thread>
 #include <vector>
 
+#include "peerdist/api/handle_table.hpp"
+#include "peerdist/util/expected.hpp"
+
 #include "core/completer.hpp"
 #include "core/connection.hpp"
 #include "core/content_info_reader.hpp"
 #include "core/ring.hpp"
 #include "core/stream.hpp"
-#include "peerdist/api/handle_table.hpp"
-#include "peerdist/util/expected.hpp"
 
 namespace peerdist::api {
 

@@ -14,8 +14,9 @@
 #include <memory>
 #include <mutex>
 
-#include "core/completer.hpp"
 #include "peerdist/ipc/messages.hpp"
+
+#include "core/completer.hpp"
 
 namespace peerdist::api {
 

@@ -47,8 +47,7 @@ class RetrieveOperation final : public RequestOperation {
                     std::shared_ptr<const ipc::Blob> content_id, Completer completer,
                     std::uint8_t* buffer, DWORD capacity)
       : RequestOperation(OperationKind::retrieve_content_information, std::move(instance),
-                         connection_id,
-                         std::move(content_id), std::move(completer)),
+                         connection_id, std::move(content_id), std::move(completer)),
         buffer_(buffer),
         capacity_(capacity) {}
 

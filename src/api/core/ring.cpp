@@ -59,9 +59,7 @@ Expected<std::shared_ptr<Ring>, std::error_code> Ring::create(std::size_t size,
 }
 
 Ring::Ring(ipc::SharedBuffer buffer, std::size_t slot_size)
-    : buffer_(std::move(buffer)),
-      slot_size_(slot_size),
-      slots_(buffer_.size() / slot_size) {
+    : buffer_(std::move(buffer)), slot_size_(slot_size), slots_(buffer_.size() / slot_size) {
   auto whole = buffer_.writable_span(0, buffer_.size());
   assert(whole.has_value());
   base_ = whole->data();

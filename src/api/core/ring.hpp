@@ -13,9 +13,10 @@
 #include <span>
 #include <system_error>
 
-#include "core/slot_allocator.hpp"
 #include "peerdist/ipc/shared_buffer.hpp"
 #include "peerdist/util/expected.hpp"
+
+#include "core/slot_allocator.hpp"
 
 namespace peerdist::api {
 

@@ -21,8 +21,8 @@ class StreamObject final : public HandleObject {
  public:
   static constexpr HandleKind kKind = HandleKind::peerdist_stream;
 
-  StreamObject(const InstanceObject* owning_instance, std::uint64_t connection,
-               std::uint64_t id, std::shared_ptr<const ipc::Blob> content, HANDLE completion_port,
+  StreamObject(const InstanceObject* owning_instance, std::uint64_t connection, std::uint64_t id,
+               std::shared_ptr<const ipc::Blob> content, HANDLE completion_port,
                ULONG_PTR completion_key) noexcept
       : HandleObject(kKind),
         owner(owning_instance),

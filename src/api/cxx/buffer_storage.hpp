@@ -8,8 +8,9 @@
 #include <span>
 #include <vector>
 
-#include "core/ring.hpp"
 #include "peerdist/peerdist.hpp"
+
+#include "core/ring.hpp"
 
 namespace peerdist {
 

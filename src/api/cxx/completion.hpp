@@ -6,8 +6,9 @@
 #include <memory>
 #include <system_error>
 
-#include "core/completer.hpp"
 #include "peerdist/peerdist.hpp"
+
+#include "core/completer.hpp"
 
 namespace peerdist::cxx {
 

@@ -4,10 +4,11 @@
 #include <memory>
 #include <utility>
 
+#include "peerdist/peerdist.hpp"
+
 #include "core/completer.hpp"
 #include "core/content_info_reader.hpp"
 #include "core/instance.hpp"
-#include "peerdist/peerdist.hpp"
 
 namespace peerdist {
 namespace {
@@ -45,7 +46,8 @@ PEERDIST_CONTENTINFO_HANDLE ContentInformationReader::native_handle() const noex
 }
 
 std::error_code ContentInformationReader::next(
-    std::span<std::uint8_t> out, std::function<void(std::error_code, ContentInformationPiece)> done) {
+    std::span<std::uint8_t> out,
+    std::function<void(std::error_code, ContentInformationPiece)> done) {
   if (!valid()) return win32_error(ERROR_INVALID_HANDLE);
   if (out.empty()) return win32_error(ERROR_INVALID_PARAMETER);
   const auto capacity =
@@ -68,7 +70,8 @@ Expected<ContentInformationPiece, std::error_code> ContentInformationReader::nex
     std::span<std::uint8_t> out) {
   // Shared with the callback, which runs on the receiver thread and may still be inside
   // set_value when this thread wakes.
-  auto promise = std::make_shared<std::promise<std::pair<std::error_code, ContentInformationPiece>>>();
+  auto promise =
+      std::make_shared<std::promise<std::pair<std::error_code, ContentInformationPiece>>>();
   auto future = promise->get_future();
   const std::error_code error = next(out, [promise](std::error_code e, ContentInformationPiece p) {
     promise->set_value({e, p});

@@ -1,9 +1,11 @@
+#include "core/instance.hpp"
+
 #include <utility>
 
-#include "core/instance.hpp"
-#include "core/stream.hpp"
 #include "peerdist/api/handle_table.hpp"
 #include "peerdist/peerdist.hpp"
+
+#include "core/stream.hpp"
 
 namespace peerdist {
 
@@ -93,7 +95,8 @@ Expected<ContentInformationReader, std::error_code> Instance::open_content_infor
     std::optional<VersionRange> versions) {
   if (instance_ == nullptr) return Unexpected(win32_error(ERROR_INVALID_HANDLE));
   std::optional<api::InstanceObject::VersionRange> wanted;
-  if (versions) wanted = api::InstanceObject::VersionRange{.min = versions->min, .max = versions->max};
+  if (versions)
+    wanted = api::InstanceObject::VersionRange{.min = versions->min, .max = versions->max};
   std::shared_ptr<api::ContentInfoObject> reader;
   const DWORD error = instance_->open_content_information(content_id, range.offset, range.length,
                                                           wanted, nullptr, 0, reader);

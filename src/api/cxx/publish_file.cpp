@@ -93,8 +93,8 @@ std::error_code Instance::publish_file(int fd, std::span<const std::uint8_t> con
       const std::lock_guard lock(pipeline->mutex);
       ++pipeline->in_flight;
     }
-    const std::error_code started = stream->add(
-        std::move(*buffer), *filled, [pipeline](std::error_code e, std::size_t bytes) {
+    const std::error_code started =
+        stream->add(std::move(*buffer), *filled, [pipeline](std::error_code e, std::size_t bytes) {
           {
             const std::lock_guard lock(pipeline->mutex);
             --pipeline->in_flight;

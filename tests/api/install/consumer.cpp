@@ -1,7 +1,6 @@
 // A C++ program built against an installed libpeerdist through find_package(peerdist).
-#include <peerdist/peerdist.hpp>
-
 #include <cstdio>
+#include <peerdist/peerdist.hpp>
 
 int main() {
   auto instance = peerdist::Instance::start();
@@ -11,8 +10,7 @@ int main() {
   }
   const auto status = instance->status();
   if (!status) return 1;
-  std::printf("status %d, content information versions %u..%u\n",
-              static_cast<int>(status->status), status->min_content_info_version,
-              status->max_content_info_version);
+  std::printf("status %d, content information versions %u..%u\n", static_cast<int>(status->status),
+              status->min_content_info_version, status->max_content_info_version);
   return status->status == peerdist::ServiceStatus::available ? 0 : 3;
 }
