@@ -48,8 +48,10 @@ void expect_header_reject(const Header& h, const std::string& field, std::uint64
 Bytes frame_bytes(MessageType type, std::uint64_t request_id, const Bytes& payload) {
   const auto header =
       encode_header(FrameHeader{type, static_cast<std::uint32_t>(payload.size()), request_id});
+  // Byte by byte: GCC 12 at -O3 reports false -Warray-bounds/-Wnull-dereference for the
+  // memmove that insert() and copy() inline here when the payload is empty.
   Bytes out(header.begin(), header.end());
-  out.insert(out.end(), payload.begin(), payload.end());
+  for (const std::uint8_t b : payload) out.push_back(b);
   return out;
 }
 
