@@ -9,7 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
 #include <future>
 #include <numeric>
 #include <variant>
@@ -147,6 +153,34 @@ TEST(FakeHello, RefusedRingFallsBackToInlineData) {
   DWORD transferred = 0;
   EXPECT_EQ(wait_overlapped(ov, &transferred), ERROR_SUCCESS);
   EXPECT_EQ(transferred, data.size());
+  EXPECT_EQ(PeerDistShutdown(instance), ERROR_SUCCESS);
+}
+
+TEST(FakeHello, LibraryThreadsAreNamedAndBlockEverySignal) {
+  const TempDir dir;
+  const SocketEnv env(dir.file("fake.sock"));
+  FakeDaemon daemon(dir.file("fake.sock"), {});
+  PEERDIST_INSTANCE_HANDLE instance = nullptr;
+  ASSERT_EQ(PeerDistStartup(PEERDIST_VERSION, &instance, nullptr), ERROR_SUCCESS);
+  std::set<std::string> found;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("peerdist-", 0) != 0) continue;
+    found.insert(name);
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      // The application's signals never reach the library's threads.
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const std::uint64_t blocked = std::stoull(line.substr(7), nullptr, 16);
+      for (const int sig : {SIGHUP, SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGUSR1, SIGALRM}) {
+        EXPECT_NE(blocked & (std::uint64_t{1} << (sig - 1)), 0U) << name << " signal " << sig;
+      }
+    }
+  }
+  EXPECT_TRUE(found.contains("peerdist-recv"));
+  EXPECT_TRUE(found.contains("peerdist-send"));
   EXPECT_EQ(PeerDistShutdown(instance), ERROR_SUCCESS);
 }
 

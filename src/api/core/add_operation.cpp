@@ -75,7 +75,7 @@ void AddOperation::run(Connection& connection) noexcept {
         auto acquired = ring_->acquire(piece, [this] { return should_stop(); });
         if (!acquired) return;  // stopped, ended, or the connection is gone
         {
-          const std::lock_guard lock(mutex_);
+          const std::lock_guard lock(mutex());
           // Never read the caller's buffer once the operation has ended: it is theirs again.
           if (finished_locked() || stop_status_) return;
           std::memcpy(acquired->data().data(), data_.data() + offset, piece);
@@ -87,7 +87,7 @@ void AddOperation::run(Connection& connection) noexcept {
         piece = std::min(size - offset, policy::kInlinePieceSize);
         ipc::Blob bytes;
         {
-          const std::lock_guard lock(mutex_);
+          const std::lock_guard lock(mutex());
           if (finished_locked() || stop_status_) return;
           bytes.assign(data_.begin() + static_cast<std::ptrdiff_t>(offset),
                        data_.begin() + static_cast<std::ptrdiff_t>(offset + piece));
@@ -114,7 +114,7 @@ void AddOperation::run(Connection& connection) noexcept {
     // Out of memory for a frame or a handler: no further piece; the operation ends with this
     // error once the pieces already sent are answered.
     stop(ERROR_NOT_ENOUGH_MEMORY);
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(mutex());
     sender_gave_up_ = true;
     if (answered_ == sent_) {
       finish_locked(lock,
@@ -124,7 +124,7 @@ void AddOperation::run(Connection& connection) noexcept {
 }
 
 bool AddOperation::admit(std::uint64_t request_id, bool final_piece) {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex());
   if (finished_locked() || stop_status_) return false;
   if (held_) {
     refused_by_hold_ = true;
@@ -137,7 +137,7 @@ bool AddOperation::admit(std::uint64_t request_id, bool final_piece) {
 }
 
 bool AddOperation::wait_unless_held() {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex());
   if (!refused_by_hold_) return false;  // refused for good: ended, stopped or disconnected
   refused_by_hold_ = false;
   hold_changed_.wait(lock, [this] { return !held_ || finished_locked() || stop_status_; });
@@ -146,7 +146,7 @@ bool AddOperation::wait_unless_held() {
 
 bool AddOperation::stop(DWORD status) noexcept {
   {
-    const std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex());
     if (finished_locked()) return false;
     if (!stop_status_) stop_status_ = status;
     stopping_.store(true, std::memory_order_release);
@@ -157,37 +157,37 @@ bool AddOperation::stop(DWORD status) noexcept {
 }
 
 void AddOperation::hold() noexcept {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex());
   held_ = true;
 }
 
 void AddOperation::release_hold() noexcept {
   {
-    const std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex());
     held_ = false;
   }
   hold_changed_.notify_all();
 }
 
 bool AddOperation::end_stopped() noexcept {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex());
   if (finished_locked()) return false;
   const DWORD status = stop_status_.value_or(static_cast<DWORD>(ERROR_OPERATION_ABORTED));
   return finish_locked(lock, OpResult{.status = status, .bytes = clamp_bytes(bytes_)});
 }
 
 std::vector<std::uint64_t> AddOperation::outstanding() const {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex());
   return outstanding_;
 }
 
 std::uint64_t AddOperation::bytes_done() const {
-  const std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex());
   return bytes_;
 }
 
 void AddOperation::piece_answered(std::uint64_t request_id, const ipc::Result& result) noexcept {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex());
   std::erase(outstanding_, request_id);
   ++answered_;
   if (finished_locked()) return;

@@ -82,7 +82,7 @@ class AddOperation final : public Operation,
   const std::shared_ptr<Ring> ring_;
   const bool ends_call_;
 
-  // Guarded by mutex_ (Operation's).
+  // Guarded by mutex() (Operation's).
   std::condition_variable hold_changed_;
   std::vector<std::uint64_t> outstanding_;
   std::size_t sent_ = 0;

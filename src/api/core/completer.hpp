@@ -39,7 +39,7 @@ class Completer {
 
   // Delivers the result. Never throws: a callback that throws terminates the program, since
   // there is nowhere to report the exception (it runs on the library's receiver thread).
-  void complete(const OpResult& result) noexcept;
+  void complete(const OpResult& given) noexcept;
 
  private:
   OVERLAPPED* overlapped_ = nullptr;

@@ -18,6 +18,7 @@
 #include "peerdist/ipc/unix_socket.hpp"
 
 #include "core/policy.hpp"
+#include "core/library_thread.hpp"
 #include "core/sender.hpp"
 
 namespace peerdist::api {
@@ -138,8 +139,10 @@ Connection::~Connection() {
 
 void Connection::start(ipc::FrameAssembler assembler, std::vector<std::uint8_t> leftover) {
   sender_ = std::make_unique<Sender>(*this);
-  receiver_ = std::thread([this, a = std::move(assembler), l = std::move(leftover)]() mutable {
-    receive_loop(std::move(a), std::move(l));
+  auto state = std::make_shared<std::pair<ipc::FrameAssembler, std::vector<std::uint8_t>>>(
+      std::move(assembler), std::move(leftover));
+  receiver_ = start_library_thread("peerdist-recv", [this, state] {
+    receive_loop(std::move(state->first), std::move(state->second));
   });
 }
 

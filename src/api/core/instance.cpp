@@ -6,6 +6,7 @@
 #include "peerdist/api/last_error.hpp"
 
 #include "core/add_operation.hpp"
+#include "core/library_thread.hpp"
 #include "core/operation.hpp"
 #include "core/policy.hpp"
 #include "core/request_operations.hpp"
@@ -134,7 +135,7 @@ DWORD InstanceObject::shutdown() noexcept {
 
     for (const auto& operation : operations) {
       if (operation->kind() == OperationKind::add_to_stream) {
-        static_cast<AddOperation&>(*operation).stop(ERROR_OPERATION_ABORTED);
+        dynamic_cast<AddOperation&>(*operation).stop(ERROR_OPERATION_ABORTED);
       }
     }
     // The daemon aborts its pending requests (their Results come first, docs/ipc.md rule 4)
@@ -142,7 +143,7 @@ DWORD InstanceObject::shutdown() noexcept {
     if (connection && connection->alive()) static_cast<void>(connection->call(ipc::Shutdown{}));
     for (const auto& operation : operations) {
       if (operation->kind() == OperationKind::add_to_stream) {
-        static_cast<AddOperation&>(*operation).end_stopped();
+        dynamic_cast<AddOperation&>(*operation).end_stopped();
       } else {
         operation->finish(OpResult{.status = ERROR_OPERATION_ABORTED});
       }
@@ -337,7 +338,7 @@ void InstanceObject::operation_finished(Operation& operation, DWORD status) noex
       if (registration_.get() == &operation) {
         // spec Q12: later registrations compare against the last status delivered.
         if (status == ERROR_SUCCESS) {
-          last_reported_ = static_cast<StatusRegistration&>(operation).delivered_status();
+          last_reported_ = dynamic_cast<StatusRegistration&>(operation).delivered_status();
         }
         registration_.reset();
         registration_local_ = false;
@@ -478,7 +479,7 @@ DWORD InstanceObject::unregister_status() {
 
 void InstanceObject::start_watcher_locked() {
   if (watcher_.joinable()) return;
-  watcher_ = std::thread([this] { watcher_loop(); });
+  watcher_ = start_library_thread("peerdist-watch", [this] { watcher_loop(); });
 }
 
 void InstanceObject::watcher_loop() noexcept {
@@ -545,7 +546,7 @@ DWORD InstanceObject::publish_stream(std::span<const std::uint8_t> content_id,
   auto stream = std::make_shared<StreamObject>(
       this, connection->id(), result->value,
       std::make_shared<const ipc::Blob>(std::move(message.content_id)), port, key);
-  const HANDLE handle = handle_table().insert(stream);
+  HANDLE handle = handle_table().insert(stream);
   {
     const std::lock_guard lock(mutex_);
     if (closed_) {
@@ -759,7 +760,7 @@ DWORD InstanceObject::open_content_information(std::span<const std::uint8_t> con
   auto reader = std::make_shared<ContentInfoObject>(
       this, connection->id(), result->value,
       std::make_shared<const ipc::Blob>(std::move(message.content_id)), port, key);
-  const HANDLE handle = handle_table().insert(reader);
+  HANDLE handle = handle_table().insert(reader);
   {
     const std::lock_guard lock(mutex_);
     if (closed_) {
@@ -857,7 +858,7 @@ DWORD InstanceObject::cancel(std::span<const std::uint8_t> content_id,
   }
 
   if (operation->kind() == OperationKind::add_to_stream) {
-    auto& add = static_cast<AddOperation&>(*operation);
+    auto& add = dynamic_cast<AddOperation&>(*operation);
     if (!add.stop(ERROR_OPERATION_ABORTED)) return PEERDIST_ERROR_OPERATION_NOTFOUND;
     // Every piece the operation admitted is on the wire now; cancel those not yet answered.
     // Each Cancel's Result comes after the cancelled piece's (docs/ipc.md rule 4).
@@ -868,7 +869,7 @@ DWORD InstanceObject::cancel(std::span<const std::uint8_t> content_id,
     }
     add.end_stopped();
   } else {
-    auto& request = static_cast<RequestOperation&>(*operation);
+    auto& request = dynamic_cast<RequestOperation&>(*operation);
     if (connection && request.request_id() != 0) {
       static_cast<void>(connection->call(ipc::Cancel{.target_request_id = request.request_id()}));
     }

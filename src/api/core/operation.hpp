@@ -66,10 +66,11 @@ class Operation {
   // and the completion is delivered; no lock held.
   virtual void on_finished() noexcept {}
   void set_connection_id(std::uint64_t id) noexcept { connection_id_ = id; }
-
-  mutable std::mutex mutex_;
+  // Guards the operation's state, this class's and the subclass's.
+  [[nodiscard]] std::mutex& mutex() const noexcept { return mutex_; }
 
  private:
+  mutable std::mutex mutex_;
   const OperationKind kind_;
   const std::weak_ptr<InstanceObject> instance_;
   std::uint64_t connection_id_;

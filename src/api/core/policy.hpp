@@ -17,12 +17,12 @@ namespace peerdist::api::policy {
 // library, the hashing of the previous pieces and the Results on the way back, while the
 // library copies the next. A memfd's pages are allocated only when written, so an instance that
 // never publishes costs address space, not memory; one that does keeps up to this much shmem.
-inline constexpr std::size_t kRingSize = 32U * 1024 * 1024;
+inline constexpr std::size_t kRingSize = std::size_t{32} * 1024 * 1024;
 
 // The ring is cut into slots; a piece occupies whole slots until its Result frees them. One
 // slot is one copied piece: 1 MiB is large enough that the per-piece cost (a frame each way,
 // ~10 us) is below 1% of copying and hashing it, and small enough that 32 of them pipeline.
-inline constexpr std::size_t kRingSlotSize = 1U * 1024 * 1024;
+inline constexpr std::size_t kRingSlotSize = std::size_t{1024} * 1024;
 
 // The largest zero-copy buffer the C++ API hands out (PublicationStream::buffer): four slots.
 // Larger buffers would leave too few slots to pipeline; the same 4 MiB as an inline piece.
@@ -35,12 +35,12 @@ inline constexpr std::size_t kMaxSharedPiece = kMaxLeaseSize;
 // Without a ring, data goes inline (docs/ipc.md: at most kMaxInlineData per piece). 1 MiB
 // pieces pipeline through the socket buffers like ring slots do, at one frame-sized
 // allocation each.
-inline constexpr std::size_t kInlinePieceSize = 1U * 1024 * 1024;
+inline constexpr std::size_t kInlinePieceSize = std::size_t{1024} * 1024;
 static_assert(kInlinePieceSize <= ipc::kMaxInlineData);
 
 // One recv() of the receiver thread. Results carry at most 4 MiB (a CI piece) but most are a
 // few dozen bytes; 64 KiB drains many of them per system call without a large idle buffer.
-inline constexpr std::size_t kReceiveBufferSize = 64U * 1024;
+inline constexpr std::size_t kReceiveBufferSize = std::size_t{64} * 1024;
 
 // How long PeerDistStartup (or a reconnect) waits for HelloReply. peerdistd answers at once; a
 // daemon that does not answer within this time is treated as absent, so no call hangs on a

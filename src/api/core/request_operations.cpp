@@ -6,7 +6,7 @@ namespace peerdist::api {
 
 void RequestOperation::set_request(std::uint64_t connection_id, std::uint64_t request_id) noexcept {
   {
-    const std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex());
     set_connection_id(connection_id);
   }
   request_id_.store(request_id, std::memory_order_release);
@@ -21,7 +21,7 @@ void RequestOperation::on_connection_lost() noexcept {
 }
 
 void RetrieveOperation::on_result(ipc::Result&& result) noexcept {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex());
   if (finished_locked()) return;
   if (result.status != ERROR_SUCCESS) {
     finish_locked(lock, OpResult{.status = result.status});

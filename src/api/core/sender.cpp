@@ -3,10 +3,12 @@
 #include <utility>
 
 #include "core/connection.hpp"
+#include "core/library_thread.hpp"
 
 namespace peerdist::api {
 
-Sender::Sender(Connection& connection) : connection_(connection), thread_([this] { loop(); }) {}
+Sender::Sender(Connection& connection)
+    : connection_(connection), thread_(start_library_thread("peerdist-send", [this] { loop(); })) {}
 
 Sender::~Sender() {
   stop();

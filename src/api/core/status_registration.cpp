@@ -6,7 +6,7 @@ namespace peerdist::api {
 
 bool StatusRegistration::deliver(PEERDIST_STATUS status, std::uint32_t min_ci_version,
                                  std::uint32_t max_ci_version) noexcept {
-  std::unique_lock lock(mutex_);
+  std::unique_lock lock(mutex());
   if (finished_locked()) return false;
   delivered_ = status;
   if (status_ != nullptr) *status_ = status;

@@ -38,7 +38,7 @@ class StreamObject final : public HandleObject {
   const std::uint64_t connection_id;
   const std::uint64_t daemon_id;
   const std::shared_ptr<const ipc::Blob> content_id;
-  const HANDLE port;
+  HANDLE port;  // set at creation, never changed
   const ULONG_PTR key;
 
   // Guarded by the owning instance's mutex.
