@@ -154,7 +154,7 @@ class PEERDIST_API PublicationBuffer {
 class PEERDIST_API PublicationStream {
  public:
   // The largest buffer() (four ring slots).
-  static constexpr std::size_t kMaxBufferSize = 4U * 1024 * 1024;
+  static constexpr std::size_t kMaxBufferSize = std::size_t{4} * 1024 * 1024;
 
   PublicationStream() noexcept;
   PublicationStream(PublicationStream&& other) noexcept;

@@ -6,18 +6,17 @@
 #include "fake_daemon.hpp"
 
 #include <peerdist_compat.h>
+#include <signal.h>
 
 #include <gtest/gtest.h>
-
-#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
-#include <string>
 #include <future>
 #include <numeric>
+#include <set>
+#include <string>
 #include <variant>
 #include <vector>
 

@@ -31,6 +31,7 @@ std::span<const std::uint8_t> identifier(DWORD size, const BYTE* data) {
 // spec §1.3 and Q4: Offset/OffsetHigh are reserved and must be 0 on input for AddToStream,
 // CompleteStream and RetrieveContentInformation.
 bool offset_is_zero(const OVERLAPPED& overlapped) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OVERLAPPED is Windows' layout
   return overlapped.Offset == 0 && overlapped.OffsetHigh == 0;
 }
 

@@ -17,8 +17,10 @@ void Completer::complete(const OpResult& given) noexcept {
     if (writes_offset_) {
       // Written before complete_overlapped publishes Internal with release ordering, so a
       // thread that sees the operation complete sees the offset too.
+      // NOLINTBEGIN(cppcoreguidelines-pro-type-union-access): OVERLAPPED is Windows' layout
       overlapped_->Offset = static_cast<DWORD>(result.offset & 0xffffffffU);
       overlapped_->OffsetHigh = static_cast<DWORD>(result.offset >> 32U);
+      // NOLINTEND(cppcoreguidelines-pro-type-union-access)
     }
     complete_overlapped(overlapped_, result.status, result.bytes, port_, key_);
     overlapped_ = nullptr;

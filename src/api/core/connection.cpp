@@ -17,8 +17,8 @@
 
 #include "peerdist/ipc/unix_socket.hpp"
 
-#include "core/policy.hpp"
 #include "core/library_thread.hpp"
+#include "core/policy.hpp"
 #include "core/sender.hpp"
 
 namespace peerdist::api {
@@ -38,7 +38,7 @@ ipc::UniqueFd connect_to(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof address.sun_path) return {};
-  std::memcpy(address.sun_path, path.data(), path.size());
+  std::memcpy(&address.sun_path[0], path.data(), path.size());
   ipc::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return {};
   int rc = -1;
@@ -47,8 +47,10 @@ ipc::UniqueFd connect_to(const std::string& path) {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return {};
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-vararg): fcntl is variadic by definition
   const int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) return {};
+  // NOLINTEND(cppcoreguidelines-pro-type-vararg)
   return fd;
 }
 

@@ -17,6 +17,8 @@ namespace peerdist::api::policy {
 // library, the hashing of the previous pieces and the Results on the way back, while the
 // library copies the next. A memfd's pages are allocated only when written, so an instance that
 // never publishes costs address space, not memory; one that does keeps up to this much shmem.
+// It is below peerdistd's default limits.max_shared_buffer (64 MiB); a daemon configured lower
+// refuses the ring in HelloReply and the library reconnects without one (inline data).
 inline constexpr std::size_t kRingSize = std::size_t{32} * 1024 * 1024;
 
 // The ring is cut into slots; a piece occupies whole slots until its Result frees them. One

@@ -15,7 +15,7 @@ namespace {
 
 // read_all's piece size: the largest piece the daemon sends (docs/ipc.md: 4 MiB), so a CI of
 // any size takes as few round trips as possible.
-constexpr std::size_t kReadAllPiece = 4U * 1024 * 1024;
+constexpr std::size_t kReadAllPiece = std::size_t{4} * 1024 * 1024;
 
 }  // namespace
 

@@ -132,6 +132,7 @@ std::error_code Instance::publish_file(int fd, std::span<const std::uint8_t> con
 std::error_code Instance::publish_file(const std::filesystem::path& path,
                                        std::span<const std::uint8_t> content_id,
                                        const PublishOptions& options, const Progress& progress) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open is variadic by definition
   ipc::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return {errno, std::generic_category()};
   return publish_file(fd.get(), content_id, options, progress);
