@@ -6,10 +6,12 @@
 #  * the example linked statically (libpeerdist.a and `pkg-config --static`) runs, and gets the
 #    same content information as through the shared library;
 #  * a C++ project with find_package(peerdist) -> peerdist::peerdist uses the C++ API.
-# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+#  * the content information the example retrieves equals `peerdist hash` of the same bytes.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR [EXTRA_CFLAGS (e.g. -fsanitize=... for a sanitized build)]
 set -euo pipefail
 build=$1
 source=$2
+extra_flags=${3:-}
 work=$(mktemp -d)
 daemon_pid=
 cleanup() {
@@ -34,15 +36,18 @@ if echo "$exports" | grep -v -E '^(PeerDist|CreateIoCompletionPort|GetQueuedComp
 fi
 readelf -d "$libdir/libpeerdist.so" | grep -q 'SONAME.*libpeerdist.so.0'
 
-cc -std=c11 -Wall -Wextra -Werror -o "$work/example" "$source/examples/publish_and_retrieve.c" \
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror $extra_flags -o "$work/example" "$source/examples/publish_and_retrieve.c" \
   $(pkg-config --cflags --libs peerdist) -Wl,-rpath,"$libdir"
 # The static library, and what `pkg-config --static` says it needs besides.
-cc -std=c11 -Wall -Wextra -Werror -o "$work/example-static" \
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror $extra_flags -o "$work/example-static" \
   "$source/examples/publish_and_retrieve.c" $(pkg-config --cflags peerdist) \
   "$libdir/libpeerdist.a" $(pkg-config --static --libs-only-l --libs-only-other peerdist | sed 's/-lpeerdist//')
 if ldd "$work/example-static" | grep -q libpeerdist; then echo "static example links the .so" >&2; exit 1; fi
 
 cmake -S "$source/tests/api/install" -B "$work/consumer" -G Ninja \
+  -DCMAKE_CXX_FLAGS="$extra_flags" -DCMAKE_EXE_LINKER_FLAGS="$extra_flags" \
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RPATH="$libdir" > "$work/consumer.log"
 cmake --build "$work/consumer" > "$work/consumer-build.log"
 
@@ -58,5 +63,9 @@ head -c 3000000 /dev/urandom > "$work/content"
 timeout 60 "$work/example" "$work/content" shared-example "$work/ci-shared"
 timeout 60 "$work/example-static" "$work/content" static-example "$work/ci-static"
 cmp "$work/ci-shared" "$work/ci-static"  # the same bytes and key: the same CI
+# ... and the same as computing it in-process: the non-Ex open gives the highest configured
+# version, V2 by default.
+"$prefix/bin/peerdist" hash "$work/content" --key-hex 00112233 --ci-version 2 -o "$work/ci-hash"
+cmp "$work/ci-shared" "$work/ci-hash"
 timeout 60 "$work/consumer/consumer"
 echo "install test passed"
