@@ -3,13 +3,18 @@
 #pragma once
 
 #include <peerdist_compat.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
+
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
 
 namespace peerdist::test {
 
@@ -53,10 +58,7 @@ inline std::optional<DWORD> wait_overlapped(OVERLAPPED& ov, DWORD* bytes = nullp
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kPatienceMs);
   while (!HasOverlappedIoCompleted(&ov)) {
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
-    struct timespec ts {
-      0, 1'000'000
-    };
-    ::nanosleep(&ts, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   DWORD transferred = 0;
   const BOOL ok = PeerDistGetOverlappedResult(&ov, &transferred, FALSE);
@@ -69,3 +71,5 @@ inline std::uint64_t offset_of(const OVERLAPPED& ov) {
 }
 
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

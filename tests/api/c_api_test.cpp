@@ -13,10 +13,16 @@
 #include "api_test_support.hpp"
 #include "support/temp_dir.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 namespace {
 
-BYTE kId[] = {'i', 'd'};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): the API takes PBYTE
+BYTE test_id[] = {'i', 'd'};
 
 class NoDaemon : public ::testing::Test {
  protected:
@@ -96,7 +102,8 @@ TEST_F(NoDaemon, UnknownAndForeignHandlesAreInvalid) {
             ERROR_INVALID_HANDLE);
   EXPECT_EQ(PeerDistServerCloseContentInformation(instance_, nullptr), ERROR_INVALID_HANDLE);
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, event, 0, &stream),
+  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, 0, nullptr, event, 0,
+                                        &stream),
             ERROR_INVALID_HANDLE);  // an event passed as the completion port
   EXPECT_EQ(PeerDistRegisterForStatusChangeNotification(instance_, event, 0, &ov, &status),
             ERROR_INVALID_HANDLE);
@@ -131,21 +138,22 @@ TEST_F(NoDaemon, GetStatusReportsUnavailable) {
 
 TEST_F(NoDaemon, ServiceCallsAreUnavailable) {
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  EXPECT_EQ(
-      PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, &stream),
-      PEERDIST_ERROR_SERVICE_UNAVAILABLE);
-  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof kId, kId),
+  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, 0, nullptr, nullptr, 0,
+                                        &stream),
+            PEERDIST_ERROR_SERVICE_UNAVAILABLE);
+  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof test_id, test_id),
             PEERDIST_ERROR_SERVICE_UNAVAILABLE);
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof test_id, test_id, 0, 0, nullptr,
+                                                 0, &ci),
             PEERDIST_ERROR_SERVICE_UNAVAILABLE);
   PEERDIST_RETRIEVAL_OPTIONS options{sizeof options, 1, 2, 0};
-  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof kId, kId, 0, 0, &options,
-                                                   nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof test_id, test_id, 0, 0,
+                                                   &options, nullptr, 0, &ci),
             PEERDIST_ERROR_SERVICE_UNAVAILABLE);
   // Nothing is pending, so nothing can be cancelled.
   OVERLAPPED ov{};
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &ov),
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &ov),
             PEERDIST_ERROR_OPERATION_NOTFOUND);
 }
 
@@ -153,25 +161,25 @@ TEST_F(NoDaemon, PublishStreamParameterChecks) {
   PEERDIST_STREAM_HANDLE stream = nullptr;
   std::vector<BYTE> too_long(65537, 'x');
   std::vector<BYTE> longest(65536, 'x');
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, 0, kId, 0, nullptr, nullptr, 0, &stream),
+  EXPECT_EQ(PeerDistServerPublishStream(instance_, 0, test_id, 0, nullptr, nullptr, 0, &stream),
             ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerPublishStream(instance_, 2, nullptr, 0, nullptr, nullptr, 0, &stream),
             ERROR_INVALID_PARAMETER);
   EXPECT_EQ(PeerDistServerPublishStream(instance_, static_cast<DWORD>(too_long.size()),
                                         too_long.data(), 0, nullptr, nullptr, 0, &stream),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(
-      PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, nullptr, nullptr, 0, nullptr),
-      ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, 0, nullptr, nullptr, 0,
+                                        nullptr),
+            ERROR_INVALID_PARAMETER);
   for (const DWORD version : {0U, 3U}) {
     const PEERDIST_PUBLICATION_OPTIONS options{version, 0};
-    EXPECT_EQ(
-        PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, &options, nullptr, 0, &stream),
-        ERROR_INVALID_PARAMETER);
+    EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, 0, &options, nullptr,
+                                          0, &stream),
+              ERROR_INVALID_PARAMETER);
   }
   const PEERDIST_PUBLICATION_OPTIONS reserved_flag{PEERDIST_PUBLICATION_OPTIONS_VERSION, 1};
-  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, 0, &reserved_flag, nullptr, 0,
-                                        &stream),
+  EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, 0, &reserved_flag,
+                                        nullptr, 0, &stream),
             ERROR_INVALID_PARAMETER);
   // Valid parameters get as far as the (missing) service.
   const PEERDIST_PUBLICATION_OPTIONS persistent{PEERDIST_PUBLICATION_OPTIONS_VERSION_1,
@@ -219,36 +227,37 @@ TEST_F(NoDaemon, AsyncCallParameterChecks) {
 
 TEST_F(NoDaemon, ContentInformationParameterChecks) {
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 0, kId, 0, 0, nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, 0, test_id, 0, 0, nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(
-      PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, nullptr, 0, nullptr),
-      ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof test_id, test_id, 0, 0, nullptr,
+                                                 0, nullptr),
+            ERROR_INVALID_PARAMETER);
   // A range that wraps past 2^64.
-  EXPECT_EQ(
-      PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, ~0ULL, 2, nullptr, 0, &ci),
-      ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof test_id, test_id, ~0ULL, 2,
+                                                 nullptr, 0, &ci),
+            ERROR_INVALID_PARAMETER);
   PEERDIST_RETRIEVAL_OPTIONS options{sizeof options, 2, 1, 0};  // min > max
-  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof kId, kId, 0, 0, &options,
-                                                   nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof test_id, test_id, 0, 0,
+                                                   &options, nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
   options = {sizeof options - 1, 1, 2, 0};  // cbSize < 16
-  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof kId, kId, 0, 0, &options,
-                                                   nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof test_id, test_id, 0, 0,
+                                                   &options, nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof kId, kId, 0, 0, nullptr,
-                                                   nullptr, 0, &ci),
+  EXPECT_EQ(PeerDistServerOpenContentInformationEx(instance_, sizeof test_id, test_id, 0, 0,
+                                                   nullptr, nullptr, 0, &ci),
             ERROR_INVALID_PARAMETER);
 }
 
 TEST_F(NoDaemon, UnpublishAndCancelParameterChecks) {
-  EXPECT_EQ(PeerDistServerUnpublish(instance_, 0, kId), ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof kId, nullptr), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerUnpublish(instance_, 0, test_id), ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerUnpublish(instance_, sizeof test_id, nullptr), ERROR_INVALID_PARAMETER);
   OVERLAPPED ov{};
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, nullptr),
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, nullptr),
             ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, 0, kId, &ov), ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(nullptr, sizeof kId, kId, &ov),
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, 0, test_id, &ov),
+            ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(nullptr, sizeof test_id, test_id, &ov),
             ERROR_INVALID_HANDLE);
 }
 
@@ -319,3 +328,5 @@ TEST_F(NoDaemon, ShutdownAbortsAPendingNotification) {
 
 }  // namespace
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

@@ -12,6 +12,11 @@
 #include "core/ring.hpp"
 #include "core/slot_allocator.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::api {
 namespace {
 
@@ -45,7 +50,7 @@ TEST(SlotAllocator, NextFitWalksRoundTheRing) {
 }
 
 TEST(Ring, LeasesAreSlotAlignedAndFoundByAddress) {
-  auto ring = Ring::create(4 * 4096, 4096);
+  auto ring = Ring::create(std::size_t{4} * 4096, 4096);
   ASSERT_TRUE(ring);
   auto a = (*ring)->try_acquire(100);
   auto b = (*ring)->try_acquire(5000);  // two slots
@@ -55,8 +60,8 @@ TEST(Ring, LeasesAreSlotAlignedAndFoundByAddress) {
   EXPECT_EQ(b->offset(), 4096U);
   EXPECT_EQ(b->data().size(), 5000U);
   EXPECT_EQ((*ring)->offset_of(b->data().data() + 10, 20), 4106U);
-  EXPECT_EQ((*ring)->offset_of(a->data().data(), 4 * 4096), 0U);
-  EXPECT_FALSE((*ring)->offset_of(a->data().data(), 4 * 4096 + 1));
+  EXPECT_EQ((*ring)->offset_of(a->data().data(), std::size_t{4} * 4096), 0U);
+  EXPECT_FALSE((*ring)->offset_of(a->data().data(), std::size_t{4} * 4096 + 1));
   const std::vector<std::uint8_t> outside(16);
   EXPECT_FALSE((*ring)->offset_of(outside.data(), outside.size()));
   EXPECT_EQ((*ring)->free_bytes(), 4096U);
@@ -65,10 +70,10 @@ TEST(Ring, LeasesAreSlotAlignedAndFoundByAddress) {
 }
 
 TEST(Ring, AcquireWaitsForAReleaseOrGivesUp) {
-  auto made = Ring::create(2 * 4096, 4096);
+  auto made = Ring::create(std::size_t{2} * 4096, 4096);
   ASSERT_TRUE(made);
   const auto ring = *made;
-  auto held = ring->try_acquire(2 * 4096);
+  auto held = ring->try_acquire(std::size_t{2} * 4096);
   ASSERT_TRUE(held);
   auto waiter = std::async(std::launch::async, [&] { return ring->acquire(4096, {}); });
   EXPECT_EQ(waiter.wait_for(50ms), std::future_status::timeout);
@@ -172,3 +177,5 @@ TEST(SyncCall, WakesWithTheResultOrTheLoss) {
 
 }  // namespace
 }  // namespace peerdist::api
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

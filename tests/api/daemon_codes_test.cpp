@@ -8,6 +8,11 @@
 #include "daemon_test_support.hpp"
 #include "support/test_data.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 namespace {
 
@@ -225,7 +230,7 @@ TEST_F(Codes, RetrieveAndClose) {
   PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
   ASSERT_EQ(PeerDistServerOpenContentInformation(instance_, 1, id_bytes("r"), 0, 0, port_, 5, &ci),
             ERROR_SUCCESS);
-  std::vector<BYTE> buffer(64 * 1024);
+  std::vector<BYTE> buffer(std::size_t{64} * 1024);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerRetrieveContentInformation(
                 instance_, ci, static_cast<DWORD>(buffer.size()), buffer.data(), &ov),
@@ -286,3 +291,5 @@ TEST_F(Codes, CancelAsyncOperation) {
 
 }  // namespace
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

@@ -14,6 +14,11 @@
 #include "daemon_test_support.hpp"
 #include "support/test_data.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 namespace {
 
@@ -63,8 +68,8 @@ TEST_F(Publish, RetrievalInPiecesOfAnySizeWholeAndRanged) {
   const auto content = random_content(2 * kMiB + 999, 3);
   ASSERT_EQ(publish(instance_, "ranged", content), ERROR_SUCCESS);
   struct Case {
-    std::uint64_t offset;
-    std::uint64_t length;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
     std::optional<pccrc::ByteRange> range;
   };
   const Case cases[] = {
@@ -267,3 +272,5 @@ TEST_F(Publish, CxxZeroCopyBuffersAndQueuedAdds) {
 
 }  // namespace
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

@@ -11,6 +11,11 @@
 #include "peerdist/pccrc/keys.hpp"
 #include "peerdist/pccrc/range.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 
 DWORD publish(PEERDIST_INSTANCE_HANDLE instance, std::string_view id,
@@ -144,3 +149,5 @@ void WithDaemon::TearDown() {
 }
 
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

@@ -20,9 +20,14 @@
 #include "real_daemon.hpp"
 #include "support/temp_dir.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 
-inline constexpr std::size_t kMiB = 1024 * 1024;
+inline constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 
 inline PBYTE id_bytes(std::string_view id) {
   // The API takes PBYTE (non-const) for identifiers it only reads.
@@ -63,7 +68,7 @@ class WithDaemon : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
-  void start_instance(PEERDIST_INSTANCE_HANDLE& instance);
+  static void start_instance(PEERDIST_INSTANCE_HANDLE& instance);
 
   TempDir dir_;
   RealDaemon daemon_{dir_.path()};
@@ -73,3 +78,5 @@ class WithDaemon : public ::testing::Test {
 };
 
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

@@ -78,6 +78,7 @@ class FakeDaemon {
 
  private:
   void serve() noexcept;
+  void serve_clients();
   void handle(int fd);
   void send_frame(std::uint64_t id, const ipc::Message& message);
 

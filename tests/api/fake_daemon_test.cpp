@@ -6,11 +6,11 @@
 #include "fake_daemon.hpp"
 
 #include <peerdist_compat.h>
-#include <signal.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -23,16 +23,22 @@
 #include "api_test_support.hpp"
 #include "support/temp_dir.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace peerdist::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t kMiB = 1024 * 1024;
+constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 // The library's ring and piece sizes (src/api/core/policy.hpp), as seen on the wire.
 constexpr std::size_t kRingSlots = 32;
 
-BYTE kId[] = {'c', 'o', 'n', 't', 'e', 'n', 't'};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): the API takes PBYTE
+BYTE test_id[] = {'c', 'o', 'n', 't', 'e', 'n', 't'};
 
 template <typename T>
 const T* as(const FakeRequest& request) {
@@ -64,16 +70,16 @@ class WithFakeDaemon : public ::testing::Test {
 
   PEERDIST_STREAM_HANDLE publish(ULONGLONG length = 0) {
     PEERDIST_STREAM_HANDLE stream = nullptr;
-    EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof kId, kId, length, nullptr, port_, 42,
-                                          &stream),
+    EXPECT_EQ(PeerDistServerPublishStream(instance_, sizeof test_id, test_id, length, nullptr,
+                                          port_, 42, &stream),
               ERROR_SUCCESS);
     return stream;
   }
   PEERDIST_CONTENTINFO_HANDLE open() {
     PEERDIST_CONTENTINFO_HANDLE ci = nullptr;
-    EXPECT_EQ(
-        PeerDistServerOpenContentInformation(instance_, sizeof kId, kId, 0, 0, port_, 43, &ci),
-        ERROR_SUCCESS);
+    EXPECT_EQ(PeerDistServerOpenContentInformation(instance_, sizeof test_id, test_id, 0, 0, port_,
+                                                   43, &ci),
+              ERROR_SUCCESS);
     return ci;
   }
   // The next request the test must answer; fails the test if none comes.
@@ -129,7 +135,8 @@ TEST(FakeHello, RefusedRingFallsBackToInlineData) {
   EXPECT_EQ(daemon.last_shared_buffer_size(), 0U);
 
   PEERDIST_STREAM_HANDLE stream = nullptr;
-  ASSERT_EQ(PeerDistServerPublishStream(instance, sizeof kId, kId, 0, nullptr, nullptr, 0, &stream),
+  ASSERT_EQ(PeerDistServerPublishStream(instance, sizeof test_id, test_id, 0, nullptr, nullptr, 0,
+                                        &stream),
             ERROR_SUCCESS);
   const auto data = pattern(kMiB + 10);
   OVERLAPPED ov{};
@@ -188,7 +195,7 @@ TEST(FakeHello, LibraryThreadsAreNamedAndBlockEverySignal) {
 using AddToStream = WithFakeDaemon;
 
 TEST_F(AddToStream, CutsTheBufferIntoRingPiecesAndCompletesAfterTheLast) {
-  const auto stream = publish();
+  auto* const stream = publish();
   const auto data = pattern(3 * kMiB + kMiB / 2);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(data.size()),
@@ -220,7 +227,7 @@ TEST_F(AddToStream, CutsTheBufferIntoRingPiecesAndCompletesAfterTheLast) {
 }
 
 TEST_F(AddToStream, RingSpaceIsReusedOnlyAfterEachPiecesResult) {
-  const auto stream = publish();
+  auto* const stream = publish();
   const std::size_t pieces = kRingSlots + 4;
   const auto data = pattern(pieces * kMiB);
   OVERLAPPED ov{};
@@ -251,7 +258,7 @@ TEST_F(AddToStream, RingSpaceIsReusedOnlyAfterEachPiecesResult) {
 }
 
 TEST_F(AddToStream, FirstFailureWinsAndLaterResultsAreIgnored) {
-  const auto stream = publish(2 * kMiB);
+  auto* const stream = publish(2 * kMiB);
   const auto data = pattern(3 * kMiB);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(data.size()),
@@ -272,7 +279,7 @@ TEST_F(AddToStream, FirstFailureWinsAndLaterResultsAreIgnored) {
 }
 
 TEST_F(AddToStream, OneOperationInFlightPerHandle) {
-  const auto stream = publish();
+  auto* const stream = publish();
   const auto data = pattern(100);
   OVERLAPPED first{};
   OVERLAPPED second{};
@@ -317,7 +324,7 @@ TEST_F(AddToStream, OneOperationInFlightPerHandle) {
 using Retrieve = WithFakeDaemon;
 
 TEST_F(Retrieve, CopiesTheDataAndReportsTheOffset) {
-  const auto ci = open();
+  auto* const ci = open();
   BYTE buffer[8] = {};
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, sizeof buffer, buffer, &ov),
@@ -364,7 +371,7 @@ TEST_F(Retrieve, CopiesTheDataAndReportsTheOffset) {
 using Cancel = WithFakeDaemon;
 
 TEST_F(Cancel, PendingOperationCompletesAbortedBeforeCancelReturns) {
-  const auto stream = publish();
+  auto* const stream = publish();
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), ERROR_IO_PENDING);
   const auto complete = expect_request();
@@ -373,11 +380,11 @@ TEST_F(Cancel, PendingOperationCompletesAbortedBeforeCancelReturns) {
   OVERLAPPED unrelated{};
   EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof other, other, &ov),
             PEERDIST_ERROR_OPERATION_NOTFOUND);
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &unrelated),
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &unrelated),
             PEERDIST_ERROR_OPERATION_NOTFOUND);
 
   auto cancel = std::async(std::launch::async, [&] {
-    return PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &ov);
+    return PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &ov);
   });
   const auto request = expect_request();
   const auto* message = as<ipc::Cancel>(request);
@@ -395,20 +402,20 @@ TEST_F(Cancel, PendingOperationCompletesAbortedBeforeCancelReturns) {
   // The publication is abandoned: the library closes the daemon's stream, and the handle
   // only accepts Close (docs/api.md).
   EXPECT_EQ(PeerDistServerPublishCompleteStream(instance_, stream, &ov), ERROR_INVALID_PARAMETER);
-  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &ov),
+  EXPECT_EQ(PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &ov),
             PEERDIST_ERROR_OPERATION_NOTFOUND);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
 }
 
 TEST_F(Cancel, AfterTheResultItIsNotFoundAndTheOperationSucceeded) {
-  const auto ci = open();
+  auto* const ci = open();
   BYTE buffer[4];
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, 4, buffer, &ov),
             ERROR_IO_PENDING);
   const auto retrieve = expect_request();
   auto cancel = std::async(std::launch::async, [&] {
-    return PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &ov);
+    return PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &ov);
   });
   const auto request = expect_request();
   // The daemon had answered first; the cancel finds nothing.
@@ -423,7 +430,7 @@ TEST_F(Cancel, AfterTheResultItIsNotFoundAndTheOperationSucceeded) {
 }
 
 TEST_F(Cancel, AddToStreamCancelsItsOutstandingPieces) {
-  const auto stream = publish();
+  auto* const stream = publish();
   const auto data = pattern(2 * kMiB);
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(data.size()),
@@ -433,7 +440,7 @@ TEST_F(Cancel, AddToStreamCancelsItsOutstandingPieces) {
   const auto b = expect_request();
   daemon_.reply(a.id, Reply{.bytes = kMiB});
   auto cancel = std::async(std::launch::async, [&] {
-    return PeerDistServerCancelAsyncOperation(instance_, sizeof kId, kId, &ov);
+    return PeerDistServerCancelAsyncOperation(instance_, sizeof test_id, test_id, &ov);
   });
   // The library cancels every piece it has not seen answered: b, and a too if a's Result had
   // not reached it yet (then the daemon finds a answered: not found).
@@ -463,8 +470,8 @@ TEST_F(Cancel, AddToStreamCancelsItsOutstandingPieces) {
 using Invalidation = WithFakeDaemon;
 
 TEST_F(Invalidation, DisabledInvalidatesHandlesAndEndsTheirOperations) {
-  const auto stream = publish();
-  const auto ci = open();
+  auto* const stream = publish();
+  auto* const ci = open();
   BYTE buffer[4];
   OVERLAPPED ov{};
   ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, 4, buffer, &ov),
@@ -501,7 +508,7 @@ TEST_F(Invalidation, DisabledInvalidatesHandlesAndEndsTheirOperations) {
 }
 
 TEST_F(Invalidation, LostConnectionEndsEverythingAndTheNextCallReconnects) {
-  const auto stream = publish();
+  auto* const stream = publish();
   const auto data = pattern(kMiB);
   OVERLAPPED add{};
   ASSERT_EQ(PeerDistServerPublishAddToStream(instance_, stream, static_cast<DWORD>(data.size()),
@@ -527,8 +534,9 @@ TEST_F(Invalidation, LostConnectionEndsEverythingAndTheNextCallReconnects) {
     if (std::holds_alternative<ipc::Unpublish>(r.message)) return std::nullopt;
     return FakeDaemon::default_reply(r);
   });
-  auto unpublish = std::async(std::launch::async,
-                              [&] { return PeerDistServerUnpublish(instance_, sizeof kId, kId); });
+  auto unpublish = std::async(std::launch::async, [&] {
+    return PeerDistServerUnpublish(instance_, sizeof test_id, test_id);
+  });
   static_cast<void>(expect_request());
   daemon_.drop_connection();
   ASSERT_EQ(unpublish.wait_for(10s), std::future_status::ready);
@@ -557,7 +565,7 @@ TEST_F(Invalidation, LostConnectionEndsEverythingAndTheNextCallReconnects) {
   EXPECT_EQ(now, PEERDIST_STATUS_AVAILABLE);
   EXPECT_EQ(daemon_.hellos(), 2);
   EXPECT_EQ(PeerDistServerCloseStreamHandle(instance_, stream), ERROR_SUCCESS);
-  const auto fresh = publish();
+  auto* const fresh = publish();
   EXPECT_NE(fresh, nullptr);
 }
 
@@ -598,8 +606,8 @@ TEST(FakeReconnect, NotificationArmedWithoutDaemonFiresWhenOneAppears) {
 using Shutdown = WithFakeDaemon;
 
 TEST_F(Shutdown, AbortsPendingOperationsAndTellsTheDaemon) {
-  const auto stream = publish();
-  const auto ci = open();
+  auto* const stream = publish();
+  auto* const ci = open();
   const auto data = pattern(2 * kMiB);
   OVERLAPPED add{};
   OVERLAPPED retrieve{};
@@ -610,6 +618,7 @@ TEST_F(Shutdown, AbortsPendingOperationsAndTellsTheDaemon) {
   ASSERT_EQ(PeerDistServerRetrieveContentInformation(instance_, ci, 4, buffer, &retrieve),
             ERROR_IO_PENDING);
   std::vector<FakeRequest> pending;
+  pending.reserve(3);
   for (int i = 0; i < 3; ++i) pending.push_back(expect_request());
   daemon_.set_auto_reply([](const FakeRequest& r) -> std::optional<Reply> {
     if (std::holds_alternative<ipc::Shutdown>(r.message)) return std::nullopt;
@@ -634,3 +643,5 @@ TEST_F(Shutdown, AbortsPendingOperationsAndTellsTheDaemon) {
 
 }  // namespace
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

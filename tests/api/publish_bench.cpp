@@ -16,6 +16,11 @@
 
 #include "peerdist/peerdist.hpp"
 
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
+
 namespace {
 
 double cpu_seconds() {
@@ -67,6 +72,7 @@ void measure(const char* name, std::size_t bytes, Run&& run) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cpu_seconds() - cpu0;
   const double gib = static_cast<double>(bytes) / (1024.0 * 1024 * 1024);
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): a measuring tool's report
   std::printf("%-7s %8.1f MiB/s   client CPU %6.3f s/GiB   %s\n", name,
               static_cast<double>(bytes) / (1024.0 * 1024) / wall, cpu / gib,
               error == 0 ? "ok" : ("error " + std::to_string(error)).c_str());
@@ -95,7 +101,7 @@ int main(int argc, char** argv) {
   measure("copy", data.size(),
           [&] { return publish_c(instance, "bench-copy", data, data.size()); });
   measure("pieces", data.size(),
-          [&] { return publish_c(instance, "bench-pieces", data, 256 * 1024); });
+          [&] { return publish_c(instance, "bench-pieces", data, std::size_t{256} * 1024); });
   auto cxx = peerdist::Instance::start();
   if (!cxx) return 1;
   measure("file", data.size(), [&] {
@@ -104,6 +110,8 @@ int main(int argc, char** argv) {
     return ec.value();
   });
   PeerDistShutdown(instance);
-  std::remove(file.c_str());
+  static_cast<void>(std::remove(file.c_str()));
   return 0;
 }
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)

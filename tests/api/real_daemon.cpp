@@ -1,7 +1,6 @@
 #include "real_daemon.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -18,6 +18,11 @@
 #include "peerdist/util/hex.hpp"
 
 extern char** environ;  // NOLINT
+
+// NOLINTBEGIN(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
+// This file drives a Windows C API: BYTE arrays, OVERLAPPED's union, PBYTE parameters for data
+// the API only reads, BOOL results and HANDLE typedefs are its vocabulary; gtest fixtures share
+// their members with the tests.
 
 namespace peerdist::test {
 namespace {
@@ -82,6 +87,7 @@ bool RealDaemon::start() {
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
@@ -144,3 +150,5 @@ std::string RealDaemon::log() const {
 }
 
 }  // namespace peerdist::test
+
+// NOLINTEND(cppcoreguidelines-pro-bounds-array-to-pointer-decay,cppcoreguidelines-pro-type-union-access,cppcoreguidelines-pro-type-const-cast,readability-implicit-bool-conversion,misc-misplaced-const,cppcoreguidelines-non-private-member-variables-in-classes)
