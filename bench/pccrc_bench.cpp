@@ -94,24 +94,36 @@ void BM_Chunker(benchmark::State& state) {
       static_cast<double>(data.size()) / static_cast<double>(segments);
 }
 
-// range(0): threads for the builder (0 = all); range(1): 1 = feed with prepare()/commit()
-// (as `peerdist hash` does with read()), 0 = one add() of the whole buffer.
+// How BM_Builder feeds the buffer (range(1)).
+enum Feed : std::int64_t {
+  kAddWhole = 0,       // one add() of the whole buffer
+  kPrepareCommit = 1,  // prepare()/commit(), as `peerdist hash` does with read() for pipes
+  kBorrowed = 2,       // add_borrowed() of 8 MiB windows, as `peerdist hash` lends mapped files
+};
+constexpr std::size_t kBorrowedWindowBytes = std::size_t{8} << 20U;
+
+// range(0): threads for the builder (0 = all); range(1): a Feed.
 void BM_Builder(benchmark::State& state, pccrc::HashScheme scheme) {
   const auto& data = content();
   const auto threads = static_cast<unsigned>(state.range(0));
-  const bool zero_copy = state.range(1) != 0;
+  const auto feed = static_cast<Feed>(state.range(1));
   const double reference = reference_seconds(scheme.algorithm);
   double total = 0;
   for (auto _ : state) {
     const auto start = Clock::now();
     pccrc::ContentInformationBuilder builder(secret(), {scheme, threads, {}});
-    if (zero_copy) {
+    if (feed == kPrepareCommit) {
       for (std::size_t at = 0; at < data.size();) {
         const auto space = builder.prepare();
         const std::size_t n = std::min(space.size(), data.size() - at);
         std::memcpy(space.data(), data.data() + at, n);
         builder.commit(n);
         at += n;
+      }
+    } else if (feed == kBorrowed) {
+      for (std::size_t at = 0; at < data.size(); at += kBorrowedWindowBytes) {
+        builder.add_borrowed(
+            std::span(data).subspan(at, std::min(kBorrowedWindowBytes, data.size() - at)), {});
       }
     } else {
       builder.add(data);
@@ -129,8 +141,8 @@ void BM_Builder(benchmark::State& state, pccrc::HashScheme scheme) {
 }
 
 void builder_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"threads", "prepare_commit"});
-  b->Args({1, 0})->Args({0, 0})->Args({0, 1});
+  b->ArgNames({"threads", "feed"});
+  b->Args({1, kAddWhole})->Args({0, kAddWhole})->Args({0, kPrepareCommit})->Args({0, kBorrowed});
   b->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
 }
 

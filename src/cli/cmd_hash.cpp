@@ -2,6 +2,7 @@
 // it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 #include <map>
@@ -18,6 +19,22 @@
 
 namespace peerdist::cli {
 namespace {
+
+// A regular file is hashed from read-only mappings of this many bytes, lent to the builder
+// (add_borrowed), which hashes them in place and unmaps each once its batches are done. That
+// saves read()'s copy into the builder's buffers, most of the system time (~0.25 s per GiB).
+// Mapped pages count in the resident set (page-cache and tmpfs pages alike), so the window
+// bounds the peak RSS: the builder holds at most kMaxBorrowedBytes of windows, plus the one
+// being mapped, whatever the file size. 8 MiB is two 4 MiB batches with 2 cores, a few
+// hundred mmap() calls per GiB (nothing next to the hashing), and measured as fast as 16 MiB.
+constexpr std::size_t kMapWindowBytes = std::size_t{8} << 20U;
+static_assert(pccrc::ContentInformationBuilder::kMaxBorrowedBytes + kMapWindowBytes <=
+                  std::size_t{32} << 20U,
+              "mapped windows must leave room under the 64 MiB peak RSS target");
+// Map windows with MAP_POPULATE: their pages are faulted in at once, by the thread that maps
+// (while the workers hash the previous windows), instead of one fault per 64 KiB
+// (fault-around) on the hashing workers.
+constexpr bool kPopulateWindows = true;
 
 struct HashOptions {
   std::string input;
@@ -84,6 +101,24 @@ int fail(const std::string& message) {
   return kExitFailure;
 }
 
+// Feeds the file to the builder in mapped windows, from the start; returns how far it got: the
+// file's size, or where mmap() failed.
+std::uint64_t hash_mapped(const InputFile& in, pccrc::ContentInformationBuilder& builder,
+                          Progress& progress) {
+  std::uint64_t at = 0;
+  while (at < in.size()) {
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kMapWindowBytes, in.size() - at));
+    auto window = in.map(at, n, kPopulateWindows);
+    if (!window) break;
+    // Unmapped on this thread, inside a later builder call, once no batch reads the window.
+    builder.add_borrowed(*window, [w = *window] { InputFile::unmap(w); });
+    at += n;
+    progress.update(builder.bytes_added());
+  }
+  return at;
+}
+
 int run_hash(const HashOptions& o, bool hash_given) {
   auto scheme = scheme_for(o, hash_given);
   if (!scheme) return fail(scheme.error());
@@ -107,6 +142,13 @@ int run_hash(const HashOptions& o, bool hash_given) {
                     : o.progress  ? Progress::Mode::always
                                   : Progress::Mode::automatic;
   Progress progress("hashing " + (o.input == "-" ? std::string("stdin") : o.input), in->size(), mode);
+  if (in->mappable()) {
+    exit_on_sigbus("peerdist hash: " + o.input + " shrank while being hashed", kExitFailure);
+    const std::uint64_t mapped = hash_mapped(*in, builder, progress);
+    // Whatever was not mapped (mmap failed, or the file grew since it was opened) is read.
+    auto seeked = in->seek(mapped);
+    if (!seeked) return fail(seeked.error());
+  }
   for (;;) {
     auto space = builder.prepare();
     auto n = in->read(space);

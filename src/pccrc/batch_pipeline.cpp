@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <utility>
 
 namespace peerdist::pccrc::detail {
@@ -20,6 +21,10 @@ BatchPipeline::BatchPipeline(unsigned threads, std::size_t batch_count, std::siz
 }
 
 BatchPipeline::~BatchPipeline() {
+  wait_idle();
+}
+
+void BatchPipeline::wait_idle() noexcept {
   std::unique_lock lock(mutex_);
   finished_.wait(lock, [this] {
     return std::all_of(in_flight_.begin(), in_flight_.end(), [](const Slot* s) { return s->done; });
@@ -28,8 +33,15 @@ BatchPipeline::~BatchPipeline() {
 
 Batch& BatchPipeline::acquire(Storage storage) {
   if (free_.empty()) collect_oldest();
-  Slot* slot = free_.back();
-  free_.pop_back();
+  // The most recently freed batch that suits (a handful of batches: a linear search), else the
+  // most recently freed one.
+  const bool want_buffer = storage == Storage::own;
+  auto it = std::find_if(free_.rbegin(), free_.rend(), [want_buffer](const Slot* s) {
+    return (s->storage != nullptr) == want_buffer;
+  });
+  if (it == free_.rend()) it = free_.rbegin();
+  Slot* slot = *it;
+  free_.erase(std::next(it).base());
   if (storage == Storage::own && !slot->storage) {
     slot->storage = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
     slot->capacity = capacity_;
@@ -40,6 +52,7 @@ Batch& BatchPipeline::acquire(Storage storage) {
   slot->pieces.clear();
   slot->hashes.clear();
   slot->keys.clear();
+  slot->loan = 0;
   return *slot;
 }
 
@@ -84,6 +97,16 @@ void BatchPipeline::collect_oldest() {
   free_.push_back(slot);
   if (slot->error) std::rethrow_exception(std::exchange(slot->error, nullptr));
   collect_(*slot);
+}
+
+void BatchPipeline::collect_finished() {
+  while (!in_flight_.empty()) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!in_flight_.front()->done) return;
+    }
+    collect_oldest();
+  }
 }
 
 void BatchPipeline::drain() {

@@ -1,10 +1,11 @@
 // A bounded ring of content batches hashed in parallel and collected in order: what lets the
 // content-information builder use every core on a stream of any length with fixed memory.
 //
-// The owner (one thread) acquires a free batch, fills its buffer, says which pieces of it to
-// hash, and submits it. A worker runs `work` on the batch; the owner later runs `collect` on
-// finished batches strictly in submission order (so results never depend on scheduling), and
-// only then recycles the batch. When every batch is in flight, acquire() waits for the oldest.
+// The owner (one thread) acquires a free batch, fills its buffer (or points it at memory it
+// lends), says which pieces of it to hash, and submits it. A worker runs `work` on the batch;
+// the owner later runs `collect` on finished batches strictly in submission order (so results
+// never depend on scheduling), and only then recycles the batch. When every batch is in flight,
+// acquire() waits for the oldest.
 #pragma once
 
 #include <condition_variable>
@@ -35,6 +36,9 @@ struct Batch {
   std::vector<std::uint32_t> pieces;   // lengths of the pieces to hash, from data[0]
   std::vector<crypto::Digest> hashes;  // work output, one per piece
   std::vector<crypto::Digest> keys;    // work output, one per piece (V2 Kp)
+  // The owner's note of which loan of its memory `data` points into (0: none). The pipeline
+  // only clears it in acquire(); the owner reads it back in `collect`.
+  std::uint64_t loan = 0;
 
   // Room left in `storage` (only for a batch that uses it).
   [[nodiscard]] std::span<std::uint8_t> free_space() noexcept {
@@ -63,13 +67,25 @@ class BatchPipeline {
   // buffer is not allocated for it).
   enum class Storage : std::uint8_t { own, borrowed };
 
-  // An empty batch (size 0, no pieces) whose data is its own buffer, or null when borrowed.
+  // An empty batch (size 0, no pieces, loan 0) whose data is its own buffer, or null when
+  // borrowed. Prefers an idle batch that already has a buffer for `own`, and one without for
+  // `borrowed`, so that buffers are only allocated (and their pages touched) when needed.
   // May collect finished batches, and rethrows what their work threw.
   Batch& acquire(Storage storage = Storage::own);
   // Hands a batch obtained from acquire() to the workers.
   void submit(Batch& batch);
+  // Whether any submitted batch is not collected yet.
+  [[nodiscard]] bool busy() const noexcept { return !in_flight_.empty(); }
+  // Waits for and collects the oldest submitted batch (needs busy()).
+  void collect_oldest();
+  // Collects the submitted batches that are finished, oldest first, without waiting: stops at
+  // the first one still being hashed.
+  void collect_finished();
   // Waits for and collects every submitted batch.
   void drain();
+  // Waits until no worker uses a batch any more, without collecting anything: after it, memory
+  // lent to batches in flight may be given back even though their results are dropped.
+  void wait_idle() noexcept;
   // Frees the buffers of idle batches (after drain(), all of them).
   void release_memory() noexcept;
 
@@ -81,7 +97,6 @@ class BatchPipeline {
     std::exception_ptr error;  // what work threw, if anything
   };
   void run(Slot& slot) noexcept;
-  void collect_oldest();
 
   std::size_t capacity_;
   Work work_;

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -306,6 +309,206 @@ TEST(Builder, LargeAddsHashInPlaceWithTheSameResult) {
     EXPECT_TRUE(build(content, {s, 16, {}}, whole()) == expected);
     EXPECT_TRUE(build(content, {s, 16, {}}, mixed) == expected);
     EXPECT_TRUE(build(content, {s, 1, {}}, mixed) == expected);
+  }
+}
+
+// --- Borrowed memory (add_borrowed). ---
+
+// Lends the builder windows of the content the way `peerdist hash` lends mapped file windows:
+// each window is a separate allocation that its release callback poisons and frees. A batch
+// that read a window after its release would hash the poison (a wrong CI) or, under
+// AddressSanitizer, read freed memory. Counts the releases, so that the test can check each
+// is called exactly once.
+class Lender {
+ public:
+  struct Window {
+    std::unique_ptr<std::uint8_t[]> bytes;
+    std::size_t size = 0;
+    int releases = 0;
+  };
+
+  // Copies a piece of content into a window of its own, to be lent later; returns its index.
+  std::size_t make_window(std::span<const std::uint8_t> piece) {
+    // A deque: windows keep their address when more are added.
+    Window& w = windows_.emplace_back();
+    w.size = piece.size();
+    w.bytes = std::make_unique_for_overwrite<std::uint8_t[]>(std::max<std::size_t>(w.size, 1));
+    if (!piece.empty()) std::memcpy(w.bytes.get(), piece.data(), w.size);
+    return windows_.size() - 1;
+  }
+  void lend_window(ContentInformationBuilder& b, std::size_t i) {
+    Window& w = windows_[i];
+    outstanding_ += w.size;
+    b.add_borrowed({w.bytes.get(), w.size}, [this, i] { release(i); });
+  }
+  void lend(ContentInformationBuilder& b, std::span<const std::uint8_t> piece) {
+    lend_window(b, make_window(piece));
+  }
+
+  [[nodiscard]] const std::deque<Window>& windows() const { return windows_; }
+  // Bytes lent and not released yet.
+  [[nodiscard]] std::size_t outstanding() const { return outstanding_; }
+
+  // Every window released exactly once, and in lending order.
+  void expect_all_released_once() const {
+    for (std::size_t i = 0; i < windows_.size(); ++i)
+      EXPECT_EQ(windows_[i].releases, 1) << "window " << i;
+    EXPECT_TRUE(std::is_sorted(order_.begin(), order_.end()));
+    EXPECT_EQ(outstanding_, 0U);
+  }
+
+ private:
+  void release(std::size_t i) {
+    Window& w = windows_[i];
+    ++w.releases;
+    order_.push_back(i);
+    if (w.releases != 1 || !w.bytes) return;
+    std::memset(w.bytes.get(), 0xA5, w.size);
+    w.bytes.reset();
+    outstanding_ -= w.size;
+  }
+
+  std::deque<Window> windows_;
+  std::vector<std::size_t> order_;
+  std::size_t outstanding_ = 0;
+};
+
+Feed borrowed_windows(std::size_t n, Lender& lender) {
+  return [n, &lender](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    for (std::size_t at = 0; at < c.size(); at += n)
+      lender.lend(b, c.subspan(at, std::min(n, c.size() - at)));
+  };
+}
+
+// Borrowed windows between copied pieces and prepare()/commit(), so that windows join batches
+// partly filled in every way: a V1 block half done, a V2 batch with too little room for the
+// lookahead, an undecided V2 tail, an empty batch acquired by prepare().
+Feed borrowed_mixed(Lender& lender) {
+  return [&lender](ContentInformationBuilder& b, std::span<const std::uint8_t> c) {
+    std::size_t at = 0;
+    const auto add = [&](std::size_t n) {
+      n = std::min(n, c.size() - at);
+      b.add(c.subspan(at, n));
+      at += n;
+    };
+    const auto borrow = [&](std::size_t n) {
+      n = std::min(n, c.size() - at);
+      lender.lend(b, c.subspan(at, n));
+      at += n;
+    };
+    add(100000);
+    borrow(5 * kMiB + 3);
+    const std::span<std::uint8_t> space = b.prepare();
+    ASSERT_GT(space.size(), 1000U);
+    const std::size_t n = std::min(space.size() - 1000, c.size() - at);
+    std::memcpy(space.data(), c.data() + at, n);
+    b.commit(n);
+    at += n;
+    borrow(9 * kMiB + 65536);
+    (void)b.prepare();  // an empty batch, acquired and left empty
+    borrow(4 * kMiB + 300000);
+    add(65537);
+    borrow(3 * kMiB);  // less than a batch with 1-2 threads: copied whole
+    borrow(c.size() - at);
+  };
+}
+
+TEST_P(BuilderEquality, BorrowedWindowsGiveTheReferenceResultAndAreReleasedOnce) {
+  const ContentInformation expected = reference();
+  // Batches are 4 MiB with 1 and 2 threads, 1 MiB with 16: windows below a batch (copied),
+  // of exactly one, of several, and of sizes that are multiples of neither a batch nor a V1
+  // block nor anything else.
+  const std::vector<std::size_t> windows = {
+      65537, 4 * kMiB, 4 * kMiB + 1, 6 * kMiB + 7, 16 * kMiB, 23 * kMiB + 12345, content().size()};
+  struct Run {
+    unsigned threads;
+    std::size_t window;  // 0: borrowed_mixed
+  };
+  std::vector<Run> runs;
+  for (const std::size_t w : windows) runs.push_back({2, w});
+  runs.push_back({2, 0});
+  for (const unsigned threads : {1U, 16U}) {
+    runs.push_back({threads, 4 * kMiB + 1});
+    runs.push_back({threads, 16 * kMiB});
+    runs.push_back({threads, 0});
+  }
+  for (const Run& run : runs) {
+    SCOPED_TRACE(
+        (run.window == 0 ? std::string("mixed") : "windows of " + std::to_string(run.window)) +
+        ", threads " + std::to_string(run.threads));
+    Lender lender;
+    const Feed feed =
+        run.window == 0 ? borrowed_mixed(lender) : borrowed_windows(run.window, lender);
+    const ContentInformation ci = build(content(), {GetParam().scheme, run.threads, {}}, feed);
+    EXPECT_TRUE(ci == expected);
+    lender.expect_all_released_once();
+  }
+}
+
+TEST(Builder, BorrowedMemoryInFlightStaysUnderTheLimit) {
+  // Many workers have many batches in flight (62 workers: 64 batches of 512 KiB; 16: 18 of
+  // 1 MiB): without the limit, windows of a few batches each could all be held at once, up to
+  // about 32 MiB plus a window. The windows are made beforehand, so that they are lent faster
+  // than the workers hash them.
+  const Bytes content = test::random_content(96 * kMiB, 14);
+  const auto sizes = std::to_array<std::pair<unsigned, std::size_t>>(
+      {{62U, 4 * kMiB + 65536}, {62U, 8 * kMiB}, {16U, 16 * kMiB}});
+  for (const auto& [threads, window] : sizes) {
+    SCOPED_TRACE("threads " + std::to_string(threads) + ", windows of " + std::to_string(window));
+    Lender lender;
+    for (std::size_t at = 0; at < content.size(); at += window)
+      lender.make_window(std::span(content).subspan(at, std::min(window, content.size() - at)));
+    ContentInformationBuilder builder(test_secret(), {HashScheme{}, threads, {}});
+    std::size_t most = 0;
+    for (std::size_t i = 0; i < lender.windows().size(); ++i) {
+      lender.lend_window(builder, i);
+      most = std::max(most, lender.outstanding());
+    }
+    EXPECT_LE(most, std::max(ContentInformationBuilder::kMaxBorrowedBytes, window));
+    auto ci = builder.finish();
+    ASSERT_TRUE(ci);
+    EXPECT_TRUE(*ci == reference_v1(content, test_secret(), crypto::HashAlgorithm::sha256));
+    lender.expect_all_released_once();
+  }
+}
+
+TEST(Builder, BorrowedEdgeCasesReleaseExactlyOnce) {
+  const Bytes content = test::random_content(12 * kMiB, 15);
+  for (const HashScheme scheme : {HashScheme{}, HashScheme::v2()}) {
+    // An empty window, and an empty release callback.
+    {
+      Lender lender;
+      ContentInformationBuilder builder(test_secret(), {scheme, 2, {}});
+      lender.lend(builder, std::span<const std::uint8_t>());
+      builder.add_borrowed(content, {});
+      lender.lend(builder, std::span<const std::uint8_t>());
+      EXPECT_EQ(builder.bytes_added(), content.size());
+      auto ci = builder.finish();
+      ASSERT_TRUE(ci);
+      EXPECT_EQ(ci->range, (ByteRange{0, content.size()}));
+      lender.expect_all_released_once();
+    }
+    // After finish(): ignored, and released at once.
+    {
+      Lender lender;
+      ContentInformationBuilder builder(test_secret(), {scheme, 2, {}});
+      builder.add(std::span(content).first(1000));
+      ASSERT_TRUE(builder.finish());
+      lender.lend(builder, content);
+      EXPECT_EQ(lender.windows()[0].releases, 1);
+      EXPECT_EQ(builder.bytes_added(), 1000U);
+    }
+    // Abandoned with windows in flight: released by the destructor, after the workers are done
+    // with them (AddressSanitizer would see a worker read a freed window).
+    {
+      Lender lender;
+      {
+        ContentInformationBuilder builder(test_secret(), {scheme, 2, {}});
+        lender.lend(builder, std::span(content).first(8 * kMiB));
+        lender.lend(builder, std::span(content).subspan(8 * kMiB));
+      }
+      lender.expect_all_released_once();
+    }
   }
 }
 
