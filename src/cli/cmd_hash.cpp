@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "peerdist/pccrc/codec.hpp"
 #include "peerdist/pccrc/range.hpp"
 #include "progress.hpp"
+#include "range_argument.hpp"
 
 namespace peerdist::cli {
 namespace {
@@ -47,39 +47,6 @@ struct HashOptions {
   bool progress = false;
   bool no_progress = false;
 };
-
-std::optional<std::uint64_t> parse_number(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
-  return value;
-}
-
-// "START-END" (inclusive, as in an HTTP Range header) or "START-" (to the end of the content).
-// Returns the half-open range; end = nullopt means "to the end".
-struct RangeArgument {
-  std::uint64_t start = 0;
-  std::optional<std::uint64_t> end_exclusive;
-};
-
-Expected<RangeArgument, std::string> parse_range(std::string_view text) {
-  const auto dash = text.find('-');
-  if (dash == std::string_view::npos) {
-    return Unexpected("--range: expected START-END or START-, got '" + std::string(text) + "'");
-  }
-  const auto start = parse_number(text.substr(0, dash));
-  if (!start) return Unexpected("--range: bad start in '" + std::string(text) + "'");
-  RangeArgument out{*start, std::nullopt};
-  const auto end_text = text.substr(dash + 1);
-  if (end_text.empty()) return out;
-  const auto last = parse_number(end_text);
-  if (!last || *last < *start || *last == UINT64_MAX) {
-    return Unexpected("--range: bad end in '" + std::string(text) + "' (END is inclusive, >= START)");
-  }
-  out.end_exclusive = *last + 1;
-  return out;
-}
 
 Expected<pccrc::HashScheme, std::string> scheme_for(const HashOptions& o, bool hash_given) {
   if (o.ci_version == 2) {
