@@ -1,0 +1,131 @@
+// The data cache of distributed mode: verified blocks of segments, kept under the state
+// directory, which this machine's applications read and which peers retrieve (MS-PCCRR) and
+// discover (MS-PCCRD). Per segment, not per content: segments are what the protocols name.
+//
+// Layout (docs/data-cache.md): <dir>/cache.sqlite (SQLite, WAL) describes the segments, which
+// blocks of each are present, their content tags and times; <dir>/segments/<xx>/<segment id
+// hex>.seg holds the block bytes at block_index * block_size.
+//
+// Durability and trust:
+// * Only pccrc::VerifiedBlock goes in, so nothing unverified is stored.
+// * put_blocks() writes the bytes, fdatasync()s every file it touched, and only then commits
+//   the transaction that marks the blocks present: after a crash or kill -9 at any moment a
+//   block marked present has its verified bytes on disk; a block written but not yet marked is
+//   simply absent (its bytes are overwritten when it comes again).
+// * open() reconciles: segment files without a row are deleted, rows whose file is missing or
+//   too short lose their present blocks.
+//
+// Limits: size (bytes of present blocks) and age (since the segment first entered the cache);
+// evict() removes least-recently-used segments (by last read or write) until under the size
+// limit, and every segment older than the age limit. put_blocks() evicts on its own when a
+// write takes the cache over its limit.
+//
+// Thread safety: like Catalog, one SQLite connection, used from one thread at a time
+// (peerdistd gives it a thread of its own); movable.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "peerdist/crypto/digest.hpp"
+#include "peerdist/pccrc/segment_descriptor.hpp"
+#include "peerdist/pccrc/types.hpp"
+#include "peerdist/store/errc.hpp"
+#include "peerdist/util/expected.hpp"
+
+namespace peerdist::store {
+
+// PEERDIST_CONTENT_TAG: 16 bytes an application labels its cached data with
+// (PeerDistClientOpenContent) and later flushes by (PeerDistClientFlushContent).
+using ContentTag = std::array<std::uint8_t, 16>;
+
+struct CacheLimits {
+  // Bytes of present blocks. 0 = 5% of the file system holding the cache, like Windows.
+  std::uint64_t max_bytes = 0;
+  // Segments older than this (since they first entered the cache) are evicted.
+  std::chrono::seconds max_age = std::chrono::hours(24 * 28);
+  friend bool operator==(const CacheLimits&, const CacheLimits&) = default;
+};
+
+// What the cache holds of one segment.
+struct SegmentState {
+  pccrc::SegmentDescriptor descriptor;
+  std::vector<bool> present;  // per block, descriptor.block_count() entries
+  std::uint32_t present_count = 0;
+  std::chrono::sys_seconds first_cached{};  // for the segment ages of MS-PCCRR/PCCRD v2
+  std::chrono::sys_seconds last_used{};
+
+  [[nodiscard]] bool complete() const noexcept {
+    return present_count == descriptor.block_count();
+  }
+};
+
+struct CacheUsage {
+  std::uint64_t bytes = 0;      // of present blocks
+  std::uint64_t max_bytes = 0;  // the effective limit
+  std::uint64_t segments = 0;   // described segments
+  std::uint64_t complete_segments = 0;
+  std::uint64_t blocks = 0;     // present blocks
+  std::chrono::seconds max_age{};
+  std::optional<std::chrono::sys_seconds> oldest;  // first_cached of the oldest segment
+  friend bool operator==(const CacheUsage&, const CacheUsage&) = default;
+};
+
+class DataCache {
+ public:
+  static constexpr const char* kDatabaseFileName = "cache.sqlite";
+  static constexpr const char* kSegmentsDirName = "segments";
+
+  // Opens or creates the cache in `dir` (created 0700), checks and migrates its database,
+  // reconciles files and rows, and evicts what is past the limits.
+  [[nodiscard]] static Expected<DataCache, StoreError> open(const std::filesystem::path& dir,
+                                                            CacheLimits limits = {});
+
+  ~DataCache();
+  DataCache(DataCache&& other) noexcept;
+  DataCache& operator=(DataCache&& other) noexcept;
+  DataCache(const DataCache&) = delete;
+  DataCache& operator=(const DataCache&) = delete;
+
+  // Records a segment (idempotent), merging block hashes with a stored descriptor of the same
+  // ID, and labels it with `tag` when given. invalid_argument when the descriptor is not
+  // self-consistent or conflicts with the stored one.
+  [[nodiscard]] Expected<void, StoreError> describe(const pccrc::SegmentDescriptor& segment,
+                                                    const std::optional<ContentTag>& tag);
+
+  // Stores verified blocks of described segments, durably, in one transaction (group commit:
+  // callers batch what arrives close together). Blocks already present are skipped.
+  // invalid_argument when a block's segment was not described.
+  [[nodiscard]] Expected<void, StoreError> put_blocks(std::span<const pccrc::VerifiedBlock> blocks);
+
+  // The bytes of a present block (and marks the segment used), or nullopt.
+  [[nodiscard]] Expected<std::optional<std::vector<std::uint8_t>>, StoreError> read_block(
+      const crypto::Digest& segment_id, pccrc::BlockIndex index);
+
+  [[nodiscard]] Expected<std::optional<SegmentState>, StoreError> segment(
+      const crypto::Digest& segment_id);
+
+  // Removes every segment labelled with `tag` (and the tag), returns how many segments went.
+  [[nodiscard]] Expected<std::uint64_t, StoreError> flush(const ContentTag& tag);
+  // Removes everything.
+  [[nodiscard]] Expected<void, StoreError> clear();
+  // Applies the limits now; returns how many segments were evicted.
+  [[nodiscard]] Expected<std::uint64_t, StoreError> evict();
+  [[nodiscard]] Expected<CacheUsage, StoreError> usage();
+
+  void set_limits(CacheLimits limits);
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+
+ private:
+  struct Impl;
+  explicit DataCache(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace peerdist::store
