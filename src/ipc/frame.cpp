@@ -60,6 +60,17 @@ std::string_view name(MessageType type) noexcept {
     case MessageType::open_content_information: return "OpenContentInformation";
     case MessageType::retrieve_content_information: return "RetrieveContentInformation";
     case MessageType::close_content_information: return "CloseContentInformation";
+    case MessageType::open_content: return "OpenContent";
+    case MessageType::close_content: return "CloseContent";
+    case MessageType::add_content_information: return "AddContentInformation";
+    case MessageType::complete_content_information: return "CompleteContentInformation";
+    case MessageType::add_data: return "AddData";
+    case MessageType::block_read: return "BlockRead";
+    case MessageType::stream_read: return "StreamRead";
+    case MessageType::flush_content: return "FlushContent";
+    case MessageType::get_client_information: return "GetClientInformation";
+    case MessageType::cache_info: return "CacheInfo";
+    case MessageType::cache_clear: return "CacheClear";
     case MessageType::hello_reply: return "HelloReply";
     case MessageType::result: return "Result";
     case MessageType::status_changed: return "StatusChanged";

@@ -81,14 +81,14 @@ void get(FieldReader& r, PublishStream& m) {
   m.options_flags = r.u32("options_flags");
 }
 
-void put(FieldWriter& w, const AddToStream& m) {
-  w.u64(m.stream);
-  w.flag(m.last_piece);
-  if (const auto* inline_data = std::get_if<InlineData>(&m.data)) {
+// A DataRef: the u8 tag, then the alternative's fields (docs/ipc.md). Shared by every message
+// that carries data, so each has the same rules and the same field names ("data.*").
+void put_data(FieldWriter& w, const DataRef& data) {
+  if (const auto* inline_data = std::get_if<InlineData>(&data)) {
     w.u8(static_cast<std::uint8_t>(DataTag::inline_data));
     w.blob(inline_data->bytes, 0, kMaxInlineData);
   } else {
-    const auto& shared = std::get<SharedData>(m.data);
+    const auto& shared = std::get<SharedData>(data);
     FieldWriter::require(
         util::checked_add<std::uint64_t>(shared.offset, shared.length).has_value());
     w.u8(static_cast<std::uint8_t>(DataTag::shared_data));
@@ -96,14 +96,13 @@ void put(FieldWriter& w, const AddToStream& m) {
     w.u32(shared.length);
   }
 }
-void get(FieldReader& r, AddToStream& m) {
-  m.stream = r.u64("stream");
-  m.last_piece = r.flag("last_piece");
+DataRef get_data(FieldReader& r) {
   const std::size_t tag_at = r.offset();
   const std::uint8_t tag = r.u8("data.tag");
   if (tag == static_cast<std::uint8_t>(DataTag::inline_data)) {
-    m.data = InlineData{r.blob("data.bytes", 0, kMaxInlineData)};
-  } else if (tag == static_cast<std::uint8_t>(DataTag::shared_data)) {
+    return InlineData{r.blob("data.bytes", 0, kMaxInlineData)};
+  }
+  if (tag == static_cast<std::uint8_t>(DataTag::shared_data)) {
     SharedData shared;
     shared.offset = r.u64("data.offset");
     const std::size_t length_at = r.offset();
@@ -112,11 +111,21 @@ void get(FieldReader& r, AddToStream& m) {
     if (!util::checked_add<std::uint64_t>(shared.offset, shared.length)) {
       r.fail(length_at, "data.length", "offset + length overflows 64 bits");
     }
-    m.data = shared;
-  } else {
-    r.fail(tag_at, "data.tag",
-           "must be 1 (inline) or 2 (shared buffer), got " + std::to_string(tag));
+    return shared;
   }
+  r.fail(tag_at, "data.tag", "must be 1 (inline) or 2 (shared buffer), got " + std::to_string(tag));
+  return InlineData{};
+}
+
+void put(FieldWriter& w, const AddToStream& m) {
+  w.u64(m.stream);
+  w.flag(m.last_piece);
+  put_data(w, m.data);
+}
+void get(FieldReader& r, AddToStream& m) {
+  m.stream = r.u64("stream");
+  m.last_piece = r.flag("last_piece");
+  m.data = get_data(r);
 }
 
 void put(FieldWriter& w, const CompleteStream& m) {
@@ -170,6 +179,105 @@ void put(FieldWriter& w, const CloseContentInformation& m) {
 void get(FieldReader& r, CloseContentInformation& m) {
   m.content_info = r.u64("content_info");
 }
+
+// --- Retrieving content ----------------------------------------------------------------------
+
+// A content tag is 16 bytes with no length: the size is fixed by PEERDIST_CONTENT_TAG.
+void put_tag(FieldWriter& w, const ContentTag& tag) {
+  for (const std::uint8_t b : tag) w.u8(b);
+}
+ContentTag get_tag(FieldReader& r) {
+  ContentTag tag{};
+  for (std::uint8_t& b : tag) b = r.u8("tag");
+  return tag;
+}
+
+void put(FieldWriter& w, const OpenContent& m) {
+  put_tag(w, m.tag);
+}
+void get(FieldReader& r, OpenContent& m) {
+  m.tag = get_tag(r);
+}
+
+void put(FieldWriter& w, const CloseContent& m) {
+  w.u64(m.content);
+}
+void get(FieldReader& r, CloseContent& m) {
+  m.content = r.u64("content");
+}
+
+void put(FieldWriter& w, const AddContentInformation& m) {
+  w.u64(m.content);
+  put_data(w, m.data);
+}
+void get(FieldReader& r, AddContentInformation& m) {
+  m.content = r.u64("content");
+  m.data = get_data(r);
+}
+
+void put(FieldWriter& w, const CompleteContentInformation& m) {
+  w.u64(m.content);
+}
+void get(FieldReader& r, CompleteContentInformation& m) {
+  m.content = r.u64("content");
+}
+
+void put(FieldWriter& w, const AddData& m) {
+  w.u64(m.content);
+  w.u64(m.offset);
+  put_data(w, m.data);
+}
+void get(FieldReader& r, AddData& m) {
+  m.content = r.u64("content");
+  m.offset = r.u64("offset");
+  m.data = get_data(r);
+}
+
+void put(FieldWriter& w, const BlockRead& m) {
+  w.u64(m.content);
+  w.u64(m.offset);
+  w.u32(m.max_bytes);
+  w.u32(m.timeout_ms);
+}
+void get(FieldReader& r, BlockRead& m) {
+  m.content = r.u64("content");
+  m.offset = r.u64("offset");
+  m.max_bytes = r.u32("max_bytes");
+  m.timeout_ms = r.u32("timeout_ms");
+}
+
+void put(FieldWriter& w, const StreamRead& m) {
+  w.u64(m.content);
+  w.u32(m.max_bytes);
+  w.u32(m.timeout_ms);
+}
+void get(FieldReader& r, StreamRead& m) {
+  m.content = r.u64("content");
+  m.max_bytes = r.u32("max_bytes");
+  m.timeout_ms = r.u32("timeout_ms");
+}
+
+void put(FieldWriter& w, const FlushContent& m) {
+  put_tag(w, m.tag);
+}
+void get(FieldReader& r, FlushContent& m) {
+  m.tag = get_tag(r);
+}
+
+void put(FieldWriter& w, const GetClientInformation& m) {
+  w.u64(m.content);
+  w.u32(m.info_class);
+}
+void get(FieldReader& r, GetClientInformation& m) {
+  m.content = r.u64("content");
+  m.info_class = r.u32("info_class");
+}
+
+void put(FieldWriter& /*w*/, const CacheInfo& /*m*/) {}
+void get(FieldReader& /*r*/, CacheInfo& /*m*/) {}
+
+void put(FieldWriter& /*w*/, const CacheClear& /*m*/) {}
+void get(FieldReader& /*r*/, CacheClear& /*m*/) {}
 
 // --- Daemon to client ------------------------------------------------------------------------
 
@@ -256,9 +364,13 @@ Expected<Message, DecodeError> decode_any(MessageType type, std::span<const std:
 
 // Payload sizes beyond the fixed fields, so that a 4 MiB piece is copied once.
 std::size_t variable_size(const Message& message) {
-  if (const auto* m = std::get_if<AddToStream>(&message)) {
-    if (const auto* d = std::get_if<InlineData>(&m->data)) return d->bytes.size();
-  }
+  const auto inline_size = [](const DataRef& data) -> std::size_t {
+    const auto* d = std::get_if<InlineData>(&data);
+    return d != nullptr ? d->bytes.size() : 0;
+  };
+  if (const auto* m = std::get_if<AddToStream>(&message)) return inline_size(m->data);
+  if (const auto* m = std::get_if<AddData>(&message)) return inline_size(m->data);
+  if (const auto* m = std::get_if<AddContentInformation>(&message)) return inline_size(m->data);
   if (const auto* m = std::get_if<Result>(&message)) return m->data.size();
   if (const auto* m = std::get_if<PublishStream>(&message)) return m->content_id.size();
   if (const auto* m = std::get_if<OpenContentInformation>(&message)) return m->content_id.size();

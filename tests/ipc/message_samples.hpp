@@ -8,8 +8,8 @@
 
 namespace peerdist::ipc::test {
 
-// At least one of each Message alternative, in the order of kAllMessageTypes; AddToStream twice
-// (inline and shared data).
+// At least one of each Message alternative, in the order of kAllMessageTypes; the messages
+// that carry a DataRef twice (inline and shared data).
 std::vector<Message> samples();
 
 }  // namespace peerdist::ipc::test

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "peerdist/ipc/messages.hpp"
@@ -87,13 +88,33 @@ TEST(MessageRejects, ContentIdLengthCaps) {
   }
 }
 
+// The messages that carry a DataRef, with the bytes before it (their fixed fields).
+struct DataCarrier {
+  MessageType type;
+  std::string name;
+  Bytes before_data;
+};
+std::vector<DataCarrier> data_carriers() {
+  Bytes add_to_stream;
+  put_u64(add_to_stream, 1);
+  add_to_stream.push_back(0);  // last_piece
+  Bytes add_content_information;
+  put_u64(add_content_information, 2);
+  Bytes add_data;
+  put_u64(add_data, 3);
+  put_u64(add_data, 0x1000);
+  return {{MessageType::add_to_stream, "AddToStream", add_to_stream},
+          {MessageType::add_content_information, "AddContentInformation", add_content_information},
+          {MessageType::add_data, "AddData", add_data}};
+}
+
 TEST(MessageRejects, InlineDataCap) {
-  Bytes payload;
-  put_u64(payload, 1);
-  payload.push_back(1);  // last_piece
-  payload.push_back(1);  // inline
-  put_blob(payload, std::size_t{kMaxInlineData} + 1);
-  expect_reject(MessageType::add_to_stream, payload, "AddToStream.data.bytes", 10);
+  for (const DataCarrier& c : data_carriers()) {
+    Bytes payload = c.before_data;
+    payload.push_back(1);  // inline
+    put_blob(payload, std::size_t{kMaxInlineData} + 1);
+    expect_reject(c.type, payload, c.name + ".data.bytes", c.before_data.size() + 1);
+  }
 }
 
 TEST(MessageRejects, ResultDataCap) {
@@ -120,14 +141,14 @@ TEST(MessageRejects, SharedBufferSizeCap) {
 }
 
 TEST(MessageRejects, DataTags) {
-  for (const int tag : {0, 3, 0x81, 0xFF}) {
-    Bytes payload;
-    put_u64(payload, 1);
-    payload.push_back(0);
-    payload.push_back(static_cast<std::uint8_t>(tag));
-    put_u64(payload, 0);  // what a shared-data range would hold
-    put_u32(payload, 0);
-    expect_reject(MessageType::add_to_stream, payload, "AddToStream.data.tag", 9);
+  for (const DataCarrier& c : data_carriers()) {
+    for (const int tag : {0, 3, 0x81, 0xFF}) {
+      Bytes payload = c.before_data;
+      payload.push_back(static_cast<std::uint8_t>(tag));
+      put_u64(payload, 0);  // what a shared-data range would hold
+      put_u32(payload, 0);
+      expect_reject(c.type, payload, c.name + ".data.tag", c.before_data.size());
+    }
   }
 }
 
@@ -140,13 +161,23 @@ TEST(MessageRejects, LastPieceIsABoolean) {
 }
 
 TEST(MessageRejects, SharedRangeThatWraps) {
-  Bytes payload;
-  put_u64(payload, 1);
-  payload.push_back(1);
-  payload.push_back(2);
-  put_u64(payload, 0xFFFFFFFFFFFFFFFFULL - 9);
-  put_u32(payload, 10);
-  expect_reject(MessageType::add_to_stream, payload, "AddToStream.data.length", 18);
+  for (const DataCarrier& c : data_carriers()) {
+    Bytes payload = c.before_data;
+    payload.push_back(2);
+    put_u64(payload, 0xFFFFFFFFFFFFFFFFULL - 9);
+    put_u32(payload, 10);
+    expect_reject(c.type, payload, c.name + ".data.length", c.before_data.size() + 9);
+  }
+}
+
+TEST(MessageRejects, ContentTagIsSixteenBytes) {
+  // No length precedes a tag, so 15 bytes are short and 17 have one trailing.
+  for (const auto& [type, name] : {std::pair{MessageType::open_content, "OpenContent"},
+                                   std::pair{MessageType::flush_content, "FlushContent"}}) {
+    expect_reject(type, Bytes(15, 0xAB), std::string(name) + ".tag", 15);
+    expect_reject(type, Bytes(17, 0xAB), name, 16);
+    EXPECT_TRUE(decode(type, Bytes(16, 0xAB)).has_value());
+  }
 }
 
 TEST(MessageRejects, FirstErrorWins) {

@@ -101,6 +101,10 @@ TEST(Messages, CapsAreInclusive) {
       AddToStream{1, true, InlineData{}},
       // The last byte a 64-bit range can end at.
       AddToStream{1, true, SharedData{0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFULL, 0xFFFFFFFF}},
+      AddContentInformation{1, InlineData{Bytes(kMaxInlineData, 0x35)}},
+      AddContentInformation{1, InlineData{}},
+      AddData{1, 0xFFFFFFFFFFFFFFFFULL, InlineData{Bytes(kMaxInlineData, 0x36)}},
+      AddData{1, 0, SharedData{0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFULL, 0xFFFFFFFF}},
       HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize, 'v')},
       HelloReply{0, 1, 2, 2, 1, 2, ""},
       Result{0, 0, 0, Bytes(kMaxResultDataSize, 0x44)},
@@ -123,6 +127,10 @@ TEST(Messages, EncodeRefusesFieldsPastTheirCaps) {
       OpenContentInformation{Bytes(kMaxContentIdSize + 1, 0x11), 0, 0, 1, 2},
       AddToStream{1, true, InlineData{Bytes(kMaxInlineData + 1, 0x33)}},
       AddToStream{1, true, SharedData{0xFFFFFFFFFFFFFFFFULL, 1}},
+      AddContentInformation{1, InlineData{Bytes(kMaxInlineData + 1, 0x35)}},
+      AddContentInformation{1, SharedData{0xFFFFFFFFFFFFFFFFULL, 1}},
+      AddData{1, 0, InlineData{Bytes(kMaxInlineData + 1, 0x36)}},
+      AddData{1, 0, SharedData{0xFFFFFFFFFFFFFFFFULL - 1, 2}},
       HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize + 1, 'v')},
       Result{0, 0, 0, Bytes(kMaxResultDataSize + 1, 0x44)},
   };
@@ -169,6 +177,35 @@ TEST(MessageLayout, Publishing) {
                 Layout().blob("id").u64(10).u64(20).u32(1).u32(2).bytes());
   expect_layout(RetrieveContentInformation{0xB1, 4096}, Layout().u64(0xB1).u32(4096).bytes());
   expect_layout(CloseContentInformation{0xB2}, Layout().u64(0xB2).bytes());
+}
+
+TEST(MessageLayout, RetrievingContent) {
+  ContentTag tag{};
+  Layout tag_layout;
+  for (std::size_t i = 0; i < tag.size(); ++i) {
+    tag[i] = static_cast<std::uint8_t>(0xF0 + i);
+    tag_layout.u8(0xF0 + i);
+  }
+  // The tag is 16 raw bytes: no length before it.
+  expect_layout(OpenContent{tag}, tag_layout.bytes());
+  expect_layout(FlushContent{tag}, tag_layout.bytes());
+  expect_layout(CloseContent{0xC1}, Layout().u64(0xC1).bytes());
+  expect_layout(AddContentInformation{0xC2, InlineData{{1, 2}}},
+                Layout().u64(0xC2).u8(1).blob(Bytes{1, 2}).bytes());
+  expect_layout(AddContentInformation{0xC3, SharedData{0x0000000100000004ULL, 0x05060708}},
+                Layout().u64(0xC3).u8(2).u64(0x0000000100000004ULL).u32(0x05060708).bytes());
+  expect_layout(CompleteContentInformation{0xC4}, Layout().u64(0xC4).bytes());
+  expect_layout(AddData{0xC5, 0x0000000900000010ULL, InlineData{{7}}},
+                Layout().u64(0xC5).u64(0x0000000900000010ULL).u8(1).blob(Bytes{7}).bytes());
+  expect_layout(AddData{0xC6, 0x20, SharedData{0x40, 0x50}},
+                Layout().u64(0xC6).u64(0x20).u8(2).u64(0x40).u32(0x50).bytes());
+  expect_layout(
+      BlockRead{0xC7, 0x0000000A0000000BULL, 0x0C0D0E0F, 0xFFFFFFFE},
+      Layout().u64(0xC7).u64(0x0000000A0000000BULL).u32(0x0C0D0E0F).u32(0xFFFFFFFE).bytes());
+  expect_layout(StreamRead{0xC8, 0x10111213, 0}, Layout().u64(0xC8).u32(0x10111213).u32(0).bytes());
+  expect_layout(GetClientInformation{0xC9, 0x01020304}, Layout().u64(0xC9).u32(0x01020304).bytes());
+  expect_layout(CacheInfo{}, {});
+  expect_layout(CacheClear{}, {});
 }
 
 TEST(MessageLayout, DaemonToClient) {

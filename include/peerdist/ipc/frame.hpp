@@ -29,8 +29,7 @@ inline constexpr std::uint32_t kMaxInlineData = 4U * 1024 * 1024;
 inline constexpr std::uint32_t kMaxPayload = kMaxInlineData + 4U * 1024;
 
 // The values are part of the protocol (docs/ipc.md has the table): requests from the client
-// have the high bit clear, messages from the daemon have it set. Gaps are left for the client
-// (consumer) functions.
+// have the high bit clear, messages from the daemon have it set.
 enum class MessageType : std::uint16_t {
   // Client -> daemon: session and status.
   hello = 0x0001,
@@ -50,6 +49,19 @@ enum class MessageType : std::uint16_t {
   open_content_information = 0x0018,
   retrieve_content_information = 0x0019,
   close_content_information = 0x001A,
+  // Client -> daemon: retrieving content (client side of the API, docs/distributed-cache.md).
+  open_content = 0x0020,
+  close_content = 0x0021,
+  add_content_information = 0x0022,
+  complete_content_information = 0x0023,
+  add_data = 0x0024,
+  block_read = 0x0025,
+  stream_read = 0x0026,
+  flush_content = 0x0027,
+  get_client_information = 0x0028,
+  // Linux extensions: the data cache, for `peerdist cache [--json]` and `peerdist cache clear`.
+  cache_info = 0x0030,
+  cache_clear = 0x0031,
   // Daemon -> client.
   hello_reply = 0x8001,
   result = 0x8002,
@@ -73,6 +85,17 @@ inline constexpr std::array kAllMessageTypes = {
     MessageType::open_content_information,
     MessageType::retrieve_content_information,
     MessageType::close_content_information,
+    MessageType::open_content,
+    MessageType::close_content,
+    MessageType::add_content_information,
+    MessageType::complete_content_information,
+    MessageType::add_data,
+    MessageType::block_read,
+    MessageType::stream_read,
+    MessageType::flush_content,
+    MessageType::get_client_information,
+    MessageType::cache_info,
+    MessageType::cache_clear,
     MessageType::hello_reply,
     MessageType::result,
     MessageType::status_changed,

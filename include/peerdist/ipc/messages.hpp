@@ -7,6 +7,7 @@
 // that the daemon can answer a bad one with a Win32 error instead of closing the connection.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -33,6 +34,9 @@ inline constexpr std::uint32_t kMaxResultDataSize = kMaxInlineData;
 inline constexpr std::uint64_t kMaxSharedBufferSize = 1ULL << 30U;
 
 using Blob = std::vector<std::uint8_t>;
+// PEERDIST_CONTENT_TAG: an application's label for the content it added, for FlushContent.
+inline constexpr std::size_t kContentTagSize = 16;
+using ContentTag = std::array<std::uint8_t, kContentTagSize>;
 
 // ---------------------------------------------------------------------------------------------
 // Client -> daemon
@@ -149,6 +153,94 @@ struct CloseContentInformation {
   friend bool operator==(const CloseContentInformation&, const CloseContentInformation&) = default;
 };
 
+// --- Retrieving content (the client side of the API, docs/distributed-cache.md) -------------
+// `content` is the id from OpenContent's Result. Reads answer Result{status, value = offset (or
+// the start of the missing range), bytes, data}; data is at most kMaxInlineData bytes.
+
+struct OpenContent {
+  static constexpr MessageType kType = MessageType::open_content;
+  ContentTag tag{};  // on the wire: 16 bytes, no length
+  friend bool operator==(const OpenContent&, const OpenContent&) = default;
+};
+
+// Its pending operations are answered ERROR_OPERATION_ABORTED before its own Result.
+struct CloseContent {
+  static constexpr MessageType kType = MessageType::close_content;
+  std::uint64_t content = 0;
+  friend bool operator==(const CloseContent&, const CloseContent&) = default;
+};
+
+// A piece of the content information; the library splits a buffer bigger than one piece.
+struct AddContentInformation {
+  static constexpr MessageType kType = MessageType::add_content_information;
+  std::uint64_t content = 0;
+  DataRef data;
+  friend bool operator==(const AddContentInformation&, const AddContentInformation&) = default;
+};
+
+struct CompleteContentInformation {
+  static constexpr MessageType kType = MessageType::complete_content_information;
+  std::uint64_t content = 0;
+  friend bool operator==(const CompleteContentInformation&,
+                         const CompleteContentInformation&) = default;
+};
+
+// Bytes of the content fetched from the origin, at an absolute content offset.
+struct AddData {
+  static constexpr MessageType kType = MessageType::add_data;
+  std::uint64_t content = 0;
+  std::uint64_t offset = 0;
+  DataRef data;
+  friend bool operator==(const AddData&, const AddData&) = default;
+};
+
+struct BlockRead {
+  static constexpr MessageType kType = MessageType::block_read;
+  std::uint64_t content = 0;
+  std::uint64_t offset = 0;
+  std::uint32_t max_bytes = 0;   // the application's cbMaxNumberOfBytes (0: what is cached)
+  std::uint32_t timeout_ms = 0;  // 0: local cache only; 0xFFFFFFFE: the service's default
+  friend bool operator==(const BlockRead&, const BlockRead&) = default;
+};
+
+// As BlockRead, at the handle's cursor, which the daemon keeps.
+struct StreamRead {
+  static constexpr MessageType kType = MessageType::stream_read;
+  std::uint64_t content = 0;
+  std::uint32_t max_bytes = 0;
+  std::uint32_t timeout_ms = 0;
+  friend bool operator==(const StreamRead&, const StreamRead&) = default;
+};
+
+struct FlushContent {
+  static constexpr MessageType kType = MessageType::flush_content;
+  ContentTag tag{};
+  friend bool operator==(const FlushContent&, const FlushContent&) = default;
+};
+
+// Result.data is the information class's structure (PEERDIST_CLIENT_BASIC_INFO for class 0).
+struct GetClientInformation {
+  static constexpr MessageType kType = MessageType::get_client_information;
+  std::uint64_t content = 0;
+  std::uint32_t info_class = 0;  // PEERDIST_CLIENT_INFO_BY_HANDLE_CLASS, passed through
+  friend bool operator==(const GetClientInformation&, const GetClientInformation&) = default;
+};
+
+// Linux extension (`peerdist cache --json`): Result.data is a JSON object describing the data
+// cache (docs/ipc.md).
+struct CacheInfo {
+  static constexpr MessageType kType = MessageType::cache_info;
+  friend bool operator==(const CacheInfo&, const CacheInfo&) = default;
+};
+
+// Linux extension (`peerdist cache clear`): empties the data cache.
+struct CacheClear {
+  static constexpr MessageType kType = MessageType::cache_clear;
+  friend bool operator==(const CacheClear&, const CacheClear&) = default;
+};
+
+// --- Cancelling and leaving (session) -------------------------------------------------------
+
 struct Cancel {
   static constexpr MessageType kType = MessageType::cancel;
   std::uint64_t target_request_id = 0;
@@ -197,7 +289,9 @@ using Message =
     std::variant<Hello, GetStatus, RegisterStatusNotification, UnregisterStatusNotification,
                  PublishStream, AddToStream, CompleteStream, CloseStream, Unpublish,
                  OpenContentInformation, RetrieveContentInformation, CloseContentInformation,
-                 Cancel, Shutdown, ServiceInfo, HelloReply, Result, StatusChanged>;
+                 Cancel, Shutdown, ServiceInfo, OpenContent, CloseContent, AddContentInformation,
+                 CompleteContentInformation, AddData, BlockRead, StreamRead, FlushContent,
+                 GetClientInformation, CacheInfo, CacheClear, HelloReply, Result, StatusChanged>;
 
 [[nodiscard]] MessageType type_of(const Message& message);
 
