@@ -38,6 +38,11 @@ struct SegmentDescriptor {
   [[nodiscard]] std::uint32_t block_length(BlockIndex index) const noexcept;
   // Whether a block can be verified with what this descriptor knows.
   [[nodiscard]] bool knows_block(BlockIndex index) const noexcept;
+  // Whether the fields fit together as describe_segment() makes them: hash sizes of the scheme,
+  // 1 <= segment_length <= the version's maximum segment size, the version's block size, and
+  // (V1) one entry per block, each empty or of the hash size / (V2) no block hashes. Does not
+  // recompute anything (the segment ID from HoD and Kp is a store's check: it costs an HMAC).
+  [[nodiscard]] bool well_formed() const noexcept;
 
   // Adds what `other` knows (the block hashes a second, overlapping range CI lists). false, and
   // nothing changed, when they disagree on anything but which block hashes are known.
