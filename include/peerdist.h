@@ -169,7 +169,42 @@ DWORD WINAPI PeerDistServerCancelAsyncOperation(PEERDIST_INSTANCE_HANDLE hPeerDi
                                                 PBYTE pContentIdentifier,
                                                 LPOVERLAPPED pOverlapped);
 
-/* The client-side functions (PeerDistClient*) arrive with the distributed cache. */
+/* ---- Client-side functions ----------------------------------------------------------------- */
+
+DWORD WINAPI PeerDistClientOpenContent(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                       PCPEERDIST_CONTENT_TAG pContentTag, HANDLE hCompletionPort,
+                                       ULONG_PTR ulCompletionKey,
+                                       PPEERDIST_CONTENT_HANDLE phContentHandle);
+DWORD WINAPI PeerDistClientCloseContent(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                        PEERDIST_CONTENT_HANDLE hContentHandle);
+DWORD WINAPI PeerDistClientAddContentInformation(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                                 PEERDIST_CONTENT_HANDLE hContentHandle,
+                                                 DWORD cbNumberOfBytes, PBYTE pBuffer,
+                                                 LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientCompleteContentInformation(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                                      PEERDIST_CONTENT_HANDLE hContentHandle,
+                                                      LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientAddData(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                   PEERDIST_CONTENT_HANDLE hContentHandle, DWORD cbNumberOfBytes,
+                                   PBYTE pBuffer, LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientBlockRead(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                     PEERDIST_CONTENT_HANDLE hContentHandle,
+                                     DWORD cbMaxNumberOfBytes, PBYTE pBuffer,
+                                     DWORD dwTimeoutInMilliseconds, LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientStreamRead(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                      PEERDIST_CONTENT_HANDLE hContentHandle,
+                                      DWORD cbMaxNumberOfBytes, PBYTE pBuffer,
+                                      DWORD dwTimeoutInMilliseconds, LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientFlushContent(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                        PCPEERDIST_CONTENT_TAG pContentTag, HANDLE hCompletionPort,
+                                        ULONG_PTR ulCompletionKey, LPOVERLAPPED lpOverlapped);
+DWORD WINAPI PeerDistClientCancelAsyncOperation(PEERDIST_INSTANCE_HANDLE hPeerDist,
+                                                PEERDIST_CONTENT_HANDLE hContentHandle,
+                                                LPOVERLAPPED pOverlapped);
+DWORD WINAPI PeerDistClientGetInformationByHandle(
+    PEERDIST_INSTANCE_HANDLE hPeerDist, PEERDIST_CONTENT_HANDLE hContentHandle,
+    PEERDIST_CLIENT_INFO_BY_HANDLE_CLASS PeerDistClientInfoClass, DWORD dwBufferSize,
+    LPVOID lpInformation);
 
 #ifdef __cplusplus
 }

@@ -222,6 +222,9 @@ PEERDIST_WIN32_CHECK_(overlapped_size, sizeof(OVERLAPPED) == (sizeof(void*) == 8
 #ifndef ERROR_TOO_MANY_OPEN_FILES
 #define ERROR_TOO_MANY_OPEN_FILES 4
 #endif
+#ifndef ERROR_ACCESS_DENIED
+#define ERROR_ACCESS_DENIED 5
+#endif
 #ifndef ERROR_INVALID_HANDLE
 #define ERROR_INVALID_HANDLE 6
 #endif

@@ -22,6 +22,8 @@
 
 #include <peerdist.h>
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +48,7 @@ namespace api {
 class InstanceObject;
 class StreamObject;
 class ContentInfoObject;
+class ContentObject;
 }  // namespace api
 
 // ---- Errors -------------------------------------------------------------------------------
@@ -233,6 +236,119 @@ class PEERDIST_API ContentInformationReader {
   std::shared_ptr<api::ContentInfoObject> reader_;
 };
 
+// ---- Retrieving content (the client side) -------------------------------------------------
+
+// PEERDIST_CONTENT_TAG: 16 bytes a program labels what it adds to the cache with
+// (Instance::open_content), and flushes it by (Instance::flush_content).
+using ContentTag = std::array<std::uint8_t, 16>;
+
+// Read timeouts (PeerDistClientBlockRead's dwTimeoutInMilliseconds): the local cache only (no
+// peer is asked), the service's default (5 s), or any other duration (clamped to 32 bits of ms).
+inline constexpr std::chrono::milliseconds kReadLocalCacheOnly{
+    PEERDIST_READ_TIMEOUT_LOCAL_CACHE_ONLY};
+inline constexpr std::chrono::milliseconds kReadDefaultTimeout{PEERDIST_READ_TIMEOUT_DEFAULT};
+
+// How a read ended. On success `offset` is where the bytes read start and `bytes` how many were
+// written to the caller's buffer (for a 0-byte read: how many contiguous bytes the local cache
+// holds there). missing(): no cache had the data (PEERDIST_ERROR_MISSING_DATA) or the timeout
+// passed (ERROR_TIMEOUT); [offset, offset + bytes) is then the missing range, to fetch from the
+// origin and add_data. end(): the read lies outside the content (PEERDIST_ERROR_NO_MORE).
+struct ReadResult {
+  std::error_code error;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+
+  [[nodiscard]] bool ok() const noexcept { return !error; }
+  [[nodiscard]] bool missing() const noexcept {
+    return error == win32_error(PEERDIST_ERROR_MISSING_DATA) || error == win32_error(ERROR_TIMEOUT);
+  }
+  [[nodiscard]] bool end() const noexcept { return error == win32_error(PEERDIST_ERROR_NO_MORE); }
+};
+using ReadCompletion = std::function<void(const ReadResult& result)>;
+
+// PEERDIST_CLIENT_BASIC_INFO.
+struct ClientBasicInfo {
+  // Many clients of the branch are fetching this content now: data missing at the moment may
+  // soon be in a peer's cache.
+  bool flash_crowd = false;
+};
+
+// An open content handle (PeerDistClientOpenContent): add the content information the content
+// server gave you, complete it, then read; what no cache holds, fetch from the origin and add.
+// Closing (or destroying) it cancels what is pending.
+//
+//   auto content = instance->open_content(tag);
+//   content->add_content_information(ci).get();
+//   content->complete_content_information().get();
+//   auto got = content->block_read(offset, buffer).get();
+//   if (got.missing()) { fetch(got.offset, got.bytes); content->add_data(got.offset, bytes).get();
+//   }
+class PEERDIST_API ClientContent {
+ public:
+  ClientContent() noexcept;
+  ClientContent(ClientContent&& other) noexcept;
+  ClientContent& operator=(ClientContent&& other) noexcept;
+  ClientContent(const ClientContent&) = delete;
+  ClientContent& operator=(const ClientContent&) = delete;
+  ~ClientContent();
+
+  [[nodiscard]] bool valid() const noexcept { return content_ != nullptr; }
+  [[nodiscard]] ContentTag tag() const noexcept;
+
+  // A piece of the content information; one at a time (the next once this one completed).
+  // `data` must stay valid and unchanged until it completes. A synchronous error is returned
+  // (the callback is then never called).
+  std::error_code add_content_information(std::span<const std::uint8_t> data, Completion done);
+  [[nodiscard]] std::future<std::error_code> add_content_information(
+      std::span<const std::uint8_t> data);
+  // Ends the content information; reads are possible once this succeeded.
+  std::error_code complete_content_information(Completion done);
+  [[nodiscard]] std::future<std::error_code> complete_content_information();
+  // Content bytes fetched from the origin, at their offset in the content: verified and cached.
+  std::error_code add_data(std::uint64_t offset, std::span<const std::uint8_t> data,
+                           Completion done);
+  [[nodiscard]] std::future<std::error_code> add_data(std::uint64_t offset,
+                                                      std::span<const std::uint8_t> data);
+
+  // Reads at `offset` into `out` (the library's until the read completes), completing as soon
+  // as any data is there. Several reads may be pending at once.
+  std::error_code block_read(std::uint64_t offset, std::span<std::uint8_t> out,
+                             std::chrono::milliseconds timeout, ReadCompletion done);
+  [[nodiscard]] std::future<ReadResult> block_read(
+      std::uint64_t offset, std::span<std::uint8_t> out,
+      std::chrono::milliseconds timeout = kReadDefaultTimeout);
+  // The same at the handle's stream position, which moves past what each read reports (the
+  // bytes read or the missing range); pending stream reads are served in order.
+  std::error_code stream_read(std::span<std::uint8_t> out, std::chrono::milliseconds timeout,
+                              ReadCompletion done);
+  [[nodiscard]] std::future<ReadResult> stream_read(
+      std::span<std::uint8_t> out, std::chrono::milliseconds timeout = kReadDefaultTimeout);
+
+  // Removes from the cache what was cached under this handle's tag (Instance::flush_content).
+  [[nodiscard]] std::future<std::error_code> flush();
+
+  // PeerDistClientGetInformationByHandle(PeerDistClientBasicInfo). Synchronous.
+  [[nodiscard]] Expected<ClientBasicInfo, std::error_code> basic_info() const;
+
+  // Cancels every pending operation of the handle: each completes with ERROR_OPERATION_ABORTED
+  // unless it had completed already. Returns once they have.
+  std::error_code cancel();
+  // PeerDistClientCloseContent. Synchronous.
+  std::error_code close();
+
+  [[nodiscard]] PEERDIST_CONTENT_HANDLE native_handle() const noexcept;
+
+ private:
+  friend class Instance;
+  ClientContent(std::shared_ptr<api::InstanceObject> instance,
+                std::shared_ptr<api::ContentObject> content) noexcept;
+  std::error_code read(std::optional<std::uint64_t> offset, std::span<std::uint8_t> out,
+                       std::chrono::milliseconds timeout, ReadCompletion done);
+
+  std::shared_ptr<api::InstanceObject> instance_;
+  std::shared_ptr<api::ContentObject> content_;
+};
+
 // ---- The instance -------------------------------------------------------------------------
 
 // PeerDistStartup .. PeerDistShutdown. Succeeds without a running service (status() then says
@@ -265,6 +381,12 @@ class PEERDIST_API Instance {
   // object as text, with at least version, pid, status, content_information_versions, socket,
   // state_dir, uptime_seconds, publications and connections (docs/ipc.md, ServiceInfo).
   [[nodiscard]] Expected<std::string, std::error_code> service_info() const;
+  // The data cache (Linux extensions for `peerdist cache`, docs/ipc.md): its state as one JSON
+  // object (dir, bytes, max_bytes, segments, complete_segments, blocks, max_age_seconds,
+  // oldest_age_seconds); and emptying it (root or the daemon's user only, else
+  // ERROR_ACCESS_DENIED), which returns what was removed (bytes, segments, blocks) as JSON.
+  [[nodiscard]] Expected<std::string, std::error_code> cache_info() const;
+  [[nodiscard]] Expected<std::string, std::error_code> cache_clear();
 
   [[nodiscard]] Expected<PublicationStream, std::error_code> publish(
       std::span<const std::uint8_t> content_id, const PublishOptions& options = {});
@@ -284,6 +406,12 @@ class PEERDIST_API Instance {
   [[nodiscard]] Expected<ContentInformationReader, std::error_code> open_content_information(
       std::span<const std::uint8_t> content_id, ContentRange range = {},
       std::optional<VersionRange> versions = std::nullopt);
+
+  // A content handle whose additions to the cache are labelled with `tag`.
+  [[nodiscard]] Expected<ClientContent, std::error_code> open_content(const ContentTag& tag);
+  // Removes from the cache what was cached under `tag` (PeerDistClientFlushContent).
+  std::error_code flush_content(const ContentTag& tag, Completion done);
+  [[nodiscard]] std::future<std::error_code> flush_content(const ContentTag& tag);
 
  private:
   explicit Instance(std::shared_ptr<api::InstanceObject> instance) noexcept;

@@ -41,18 +41,17 @@ DWORD clamp_bytes(std::uint64_t bytes) noexcept {
 
 }  // namespace
 
-AddOperation::AddOperation(std::weak_ptr<InstanceObject> instance, std::uint64_t connection_id,
-                           std::shared_ptr<const ipc::Blob> content_id, Completer completer,
-                           std::uint64_t daemon_stream, std::span<const std::uint8_t> data,
-                           std::shared_ptr<void> storage, std::shared_ptr<Ring> ring,
-                           bool ends_call)
-    : Operation(OperationKind::add_to_stream, std::move(instance), connection_id,
-                std::move(content_id), std::move(completer)),
-      daemon_stream_(daemon_stream),
+AddOperation::AddOperation(OperationKind kind, std::weak_ptr<InstanceObject> instance,
+                           std::uint64_t connection_id, std::shared_ptr<const ipc::Blob> content_id,
+                           Completer completer, PieceMessage piece_message,
+                           std::span<const std::uint8_t> data, std::shared_ptr<void> storage,
+                           std::shared_ptr<Ring> ring)
+    : Operation(kind, std::move(instance), connection_id, std::move(content_id),
+                std::move(completer)),
+      piece_message_(std::move(piece_message)),
       data_(data),
       storage_(std::move(storage)),
-      ring_(std::move(ring)),
-      ends_call_(ends_call) {}
+      ring_(std::move(ring)) {}
 
 void AddOperation::run(Connection& connection) noexcept {
   try {
@@ -61,7 +60,7 @@ void AddOperation::run(Connection& connection) noexcept {
     const std::optional<std::uint64_t> in_ring =
         ring_ != nullptr && size > 0 ? ring_->offset_of(data_.data(), size) : std::nullopt;
     std::size_t offset = 0;
-    // At least one piece, so that an AddToStream of 0 bytes is answered by the daemon too.
+    // At least one piece, so that a call with 0 bytes is answered by the daemon too.
     do {
       std::size_t piece = 0;
       ipc::DataRef data;
@@ -96,9 +95,7 @@ void AddOperation::run(Connection& connection) noexcept {
       }
       const bool final_piece = offset + piece == size;
       auto handler = std::make_shared<PieceHandler>(shared_from_this(), std::move(slots));
-      const ipc::AddToStream message{.stream = daemon_stream_,
-                                     .last_piece = final_piece && ends_call_,
-                                     .data = std::move(data)};
+      const ipc::Message message = piece_message_(offset, final_piece, std::move(data));
       const std::uint64_t id =
           connection.send_request(message, handler, [&](std::uint64_t request_id) {
             handler->set_request_id(request_id);

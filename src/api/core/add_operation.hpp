@@ -1,5 +1,8 @@
-// One PeerDistServerPublishAddToStream (or C++ PublicationStream::add): the caller's bytes sent
-// to the daemon as AddToStream pieces (docs/ipc.md), by the connection's sender thread.
+// One call that sends the caller's bytes to the daemon in pieces, by the connection's sender
+// thread: PeerDistServerPublishAddToStream (or C++ PublicationStream::add) as AddToStream
+// pieces, PeerDistClientAddContentInformation and PeerDistClientAddData as AddContentInformation
+// and AddData pieces (docs/ipc.md). The operation only moves bytes; which request carries a
+// piece is its maker's (PieceMessage).
 //
 //  * Copy path: each piece is copied into a free ring slot and sent as SharedData; the slot is
 //    free again when the piece's Result arrives, so the sender copies piece n+1 while the
@@ -21,6 +24,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -36,15 +40,17 @@ class AddOperation final : public Operation,
                            public SendJob,
                            public std::enable_shared_from_this<AddOperation> {
  public:
+  // The request that carries one piece: `at` is where the piece starts within the call's data,
+  // `last` whether it is the call's last piece, `data` the piece (inline or in the ring).
+  using PieceMessage = std::function<ipc::Message(std::uint64_t at, bool last, ipc::DataRef data)>;
+
   // `data` must stay valid until the operation completes (the API's contract for pBuffer).
   // `storage`, if set, owns the memory `data` lies in (a C++ buffer, possibly in the ring):
   // held until the last piece is answered, since the daemon reads shared bytes in place.
-  // `ends_call`: the last piece carries last_piece = 1 (one API call, docs/ipc.md); false for
-  // the C++ API's queued adds, which the daemon sees as one long call.
-  AddOperation(std::weak_ptr<InstanceObject> instance, std::uint64_t connection_id,
-               std::shared_ptr<const ipc::Blob> content_id, Completer completer,
-               std::uint64_t daemon_stream, std::span<const std::uint8_t> data,
-               std::shared_ptr<void> storage, std::shared_ptr<Ring> ring, bool ends_call);
+  AddOperation(OperationKind kind, std::weak_ptr<InstanceObject> instance,
+               std::uint64_t connection_id, std::shared_ptr<const ipc::Blob> content_id,
+               Completer completer, PieceMessage piece_message, std::span<const std::uint8_t> data,
+               std::shared_ptr<void> storage, std::shared_ptr<Ring> ring);
 
   // Sender thread: copies and sends the pieces.
   void run(Connection& connection) noexcept override;
@@ -76,11 +82,10 @@ class AddOperation final : public Operation,
   // Blocks while held; false when the operation must not go on.
   bool wait_unless_held();
 
-  const std::uint64_t daemon_stream_;
+  const PieceMessage piece_message_;
   const std::span<const std::uint8_t> data_;
   const std::shared_ptr<void> storage_;
   const std::shared_ptr<Ring> ring_;
-  const bool ends_call_;
 
   // Guarded by mutex() (Operation's).
   std::condition_variable hold_changed_;

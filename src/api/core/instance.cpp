@@ -115,6 +115,7 @@ DWORD InstanceObject::shutdown() noexcept {
     std::vector<std::shared_ptr<Operation>> operations;
     std::vector<std::shared_ptr<StreamObject>> streams;
     std::vector<std::shared_ptr<ContentInfoObject>> readers;
+    std::vector<std::shared_ptr<ContentObject>> contents;
     std::shared_ptr<StatusRegistration> registration;
     {
       const std::lock_guard lock(mutex_);
@@ -124,26 +125,30 @@ DWORD InstanceObject::shutdown() noexcept {
       closed_ = true;
       for (const auto& stream : streams_) stream->closed = true;
       for (const auto& reader : readers_) reader->closed = true;
+      for (const auto& content : contents_) content->closed = true;
       connection = connection_;
       operations = operations_;
       streams = streams_;
       readers = readers_;
+      contents = contents_;
       registration = registration_;
     }
     watcher_wake_.notify_all();
     if (watcher_.joinable() && watcher_.get_id() != std::this_thread::get_id()) watcher_.join();
 
+    // Operations that send pieces (AddToStream, AddContentInformation, AddData) stop first,
+    // so that no piece follows the Shutdown.
     for (const auto& operation : operations) {
-      if (operation->kind() == OperationKind::add_to_stream) {
-        dynamic_cast<AddOperation&>(*operation).stop(ERROR_OPERATION_ABORTED);
+      if (auto* add = dynamic_cast<AddOperation*>(operation.get())) {
+        add->stop(ERROR_OPERATION_ABORTED);
       }
     }
     // The daemon aborts its pending requests (their Results come first, docs/ipc.md rule 4)
     // and removes the instance's non-persistent publications (rule 7).
     if (connection && connection->alive()) static_cast<void>(connection->call(ipc::Shutdown{}));
     for (const auto& operation : operations) {
-      if (operation->kind() == OperationKind::add_to_stream) {
-        dynamic_cast<AddOperation&>(*operation).end_stopped();
+      if (auto* add = dynamic_cast<AddOperation*>(operation.get())) {
+        add->end_stopped();
       } else {
         operation->finish(OpResult{.status = ERROR_OPERATION_ABORTED});
       }
@@ -156,10 +161,14 @@ DWORD InstanceObject::shutdown() noexcept {
     for (const auto& reader : readers) {
       static_cast<void>(handle_table().remove<ContentInfoObject>(reader->handle));
     }
+    for (const auto& content : contents) {
+      static_cast<void>(handle_table().remove<ContentObject>(content->handle));
+    }
     const std::lock_guard lock(mutex_);
     connection_.reset();
     streams_.clear();
     readers_.clear();
+    contents_.clear();
     operations_.clear();
     registration_.reset();
     return ERROR_SUCCESS;
@@ -262,6 +271,9 @@ void InstanceObject::invalidate_connection(std::uint64_t connection_id, bool los
       for (const auto& reader : readers_) {
         if (reader->connection_id == connection_id) reader->invalidated = true;
       }
+      for (const auto& content : contents_) {
+        if (content->connection_id == connection_id) content->invalidated = true;
+      }
       for (const auto& operation : operations_) {
         if (operation->connection_id() == connection_id) operations.push_back(operation);
       }
@@ -334,6 +346,21 @@ void InstanceObject::operation_finished(Operation& operation, DWORD status) noex
         if (reader->retrieving.get() == &operation) reader->retrieving.reset();
       }
       break;
+    case OperationKind::add_content_information:
+    case OperationKind::complete_content_information:
+    case OperationKind::add_data:
+    case OperationKind::block_read:
+    case OperationKind::stream_read:
+      for (const auto& content : contents_) {
+        erase_ptr(content->operations, &operation);
+        if (content->adding_content_information.get() == &operation) {
+          content->adding_content_information.reset();
+        }
+        if (content->completing.get() == &operation) content->completing.reset();
+      }
+      break;
+    case OperationKind::flush_content:  // belongs to no handle
+      break;
     case OperationKind::status_notification:
       if (registration_.get() == &operation) {
         // spec Q12: later registrations compare against the last status delivered.
@@ -371,10 +398,22 @@ DWORD InstanceObject::get_status(PEERDIST_STATUS_INFO& out) {
 }
 
 DWORD InstanceObject::service_info(std::string& out) {
+  return text_request(ipc::ServiceInfo{}, out);
+}
+
+DWORD InstanceObject::cache_info(std::string& out) {
+  return text_request(ipc::CacheInfo{}, out);
+}
+
+DWORD InstanceObject::cache_clear(std::string& out) {
+  return text_request(ipc::CacheClear{}, out);
+}
+
+DWORD InstanceObject::text_request(const ipc::Message& message, std::string& out) {
   DWORD error = ERROR_SUCCESS;
   const auto connection = this->connection(error);
   if (connection == nullptr) return error;
-  const auto result = connection->call(ipc::ServiceInfo{});
+  const auto result = connection->call(message);
   if (!result) return result.error();
   if (result->status != ERROR_SUCCESS) return result->status;
   out.assign(result->data.begin(), result->data.end());
@@ -582,9 +621,16 @@ DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
     completer.begin();
     // The daemon takes a new call only once the previous one's pieces are answered, so queued
     // adds (C++) are sent as one long call: no piece ends it (docs/ipc.md, AddToStream).
+    const std::uint64_t daemon_stream = stream->daemon_id;
+    const bool ends_call = !allow_queue;
     operation = std::make_shared<AddOperation>(
-        weak_from_this(), connection->id(), stream->content_id, std::move(completer),
-        stream->daemon_id, data, std::move(storage), connection->ring(), !allow_queue);
+        OperationKind::add_to_stream, weak_from_this(), connection->id(), stream->content_id,
+        std::move(completer),
+        [daemon_stream, ends_call](std::uint64_t /*at*/, bool last, ipc::DataRef piece) {
+          return ipc::AddToStream{
+              .stream = daemon_stream, .last_piece = last && ends_call, .data = std::move(piece)};
+        },
+        data, std::move(storage), connection->ring());
     stream->adds.push_back(operation);
     operations_.push_back(operation);
   }
@@ -857,30 +903,37 @@ DWORD InstanceObject::cancel(std::span<const std::uint8_t> content_id,
     connection = connection_;
   }
 
-  if (operation->kind() == OperationKind::add_to_stream) {
-    auto& add = dynamic_cast<AddOperation&>(*operation);
-    if (!add.stop(ERROR_OPERATION_ABORTED)) return PEERDIST_ERROR_OPERATION_NOTFOUND;
+  if (!cancel_operation(connection, *operation)) return PEERDIST_ERROR_OPERATION_NOTFOUND;
+  if (stream) close_abandoned_stream(connection, stream);
+  return ERROR_SUCCESS;
+}
+
+bool InstanceObject::cancel_operation(const std::shared_ptr<Connection>& connection,
+                                      Operation& operation) {
+  if (auto* add = dynamic_cast<AddOperation*>(&operation)) {
+    if (!add->stop(ERROR_OPERATION_ABORTED)) return false;
     // Every piece the operation admitted is on the wire now; cancel those not yet answered.
     // Each Cancel's Result comes after the cancelled piece's (docs/ipc.md rule 4).
     if (connection) {
-      for (const std::uint64_t id : add.outstanding()) {
+      for (const std::uint64_t id : add->outstanding()) {
         static_cast<void>(connection->call(ipc::Cancel{.target_request_id = id}));
       }
     }
-    add.end_stopped();
+    add->end_stopped();
   } else {
-    auto& request = dynamic_cast<RequestOperation&>(*operation);
+    auto& request = dynamic_cast<RequestOperation&>(operation);
     if (connection && request.request_id() != 0) {
-      static_cast<void>(connection->call(ipc::Cancel{.target_request_id = request.request_id()}));
+      const auto answered =
+          connection->call(ipc::Cancel{.target_request_id = request.request_id()});
+      // The target's Result precedes the Cancel's (rule 4). Still pending now means the daemon
+      // had not seen the request yet, or did not answer it: the cancel ends it here, so that
+      // "the completion is posted before the call returns" holds whatever the daemon did.
+      if (answered) request.finish(OpResult{.status = ERROR_OPERATION_ABORTED});
     }
   }
-  // ERROR_SUCCESS only if this cancel's ERROR_OPERATION_ABORTED is the completion that was
-  // posted; an operation that completed first was not cancelled (exactly one completion).
-  if (!operation->finished() || operation->final_status() != ERROR_OPERATION_ABORTED) {
-    return PEERDIST_ERROR_OPERATION_NOTFOUND;
-  }
-  if (stream) close_abandoned_stream(connection, stream);
-  return ERROR_SUCCESS;
+  // Cancelled only if this cancel's ERROR_OPERATION_ABORTED is the completion that was posted;
+  // an operation that completed first was not cancelled (exactly one completion).
+  return operation.finished() && operation.final_status() == ERROR_OPERATION_ABORTED;
 }
 
 }  // namespace peerdist::api

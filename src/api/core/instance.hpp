@@ -1,6 +1,6 @@
 // A PeerDist instance (PeerDistStartup .. PeerDistShutdown): its connection to peerdistd, its
-// stream and content-info handles, its pending operations and its status notification. Every
-// C function and the C++ API end up here once their parameters are checked; this is where the
+// stream, content-info and content handles, its pending operations and its status notification.
+// Every C function and the C++ API end up here once their parameters are checked; this is where the
 // rules of docs/api.md that involve state live (one AddToStream or Retrieve in flight per
 // handle, INVALIDATED handles after DISABLED/UNAVAILABLE, cancel, Shutdown).
 //
@@ -27,6 +27,7 @@
 
 #include "core/completer.hpp"
 #include "core/connection.hpp"
+#include "core/content.hpp"
 #include "core/content_info_reader.hpp"
 #include "core/ring.hpp"
 #include "core/stream.hpp"
@@ -35,6 +36,7 @@ namespace peerdist::api {
 
 class Operation;
 class AddOperation;
+class RequestOperation;
 class StatusRegistration;
 
 // The service's state as last reported by HelloReply or StatusChanged (docs/ipc.md rule 6).
@@ -79,6 +81,10 @@ class InstanceObject final : public HandleObject,
   // The daemon's description of itself (docs/ipc.md, ServiceInfo: a Linux extension for
   // `peerdist status`): a JSON object, as text.
   DWORD service_info(std::string& out);
+  // The data cache's state, and emptying it (docs/ipc.md, CacheInfo and CacheClear: Linux
+  // extensions for `peerdist cache`): JSON objects, as text.
+  DWORD cache_info(std::string& out);
+  DWORD cache_clear(std::string& out);
 
   // ---- Server functions ----
   // Typed lookups that also check ownership: nullptr means ERROR_INVALID_HANDLE.
@@ -113,6 +119,34 @@ class InstanceObject final : public HandleObject,
                  DWORD capacity, Completer completer);
   DWORD close_content_information(HANDLE handle);
   DWORD cancel(std::span<const std::uint8_t> content_id, const OVERLAPPED* overlapped);
+
+  // ---- Client functions (spec §2.3; instance_client.cpp) ----
+  [[nodiscard]] std::shared_ptr<ContentObject> content(HANDLE handle) const;
+  DWORD open_content(const ipc::ContentTag& tag, HANDLE port, ULONG_PTR key,
+                     std::shared_ptr<ContentObject>& out);
+  DWORD close_content(HANDLE handle);
+  // `data` (and `storage`, if set) as for add_to_stream. One in flight per handle (spec §2.3).
+  DWORD add_content_information(const std::shared_ptr<ContentObject>& content,
+                                std::span<const std::uint8_t> data, std::shared_ptr<void> storage,
+                                Completer completer);
+  DWORD complete_content_information(const std::shared_ptr<ContentObject>& content,
+                                     Completer completer);
+  DWORD add_data(const std::shared_ptr<ContentObject>& content, std::uint64_t offset,
+                 std::span<const std::uint8_t> data, std::shared_ptr<void> storage,
+                 Completer completer);
+  struct ReadRequest {
+    std::optional<std::uint64_t> offset;  // BlockRead's; nullopt for a StreamRead
+    std::uint8_t* buffer = nullptr;       // capacity bytes, the library's until completion
+    DWORD capacity = 0;                   // 0: how many bytes the local cache holds
+    DWORD timeout_ms = PEERDIST_READ_TIMEOUT_DEFAULT;
+  };
+  DWORD read(const std::shared_ptr<ContentObject>& content, const ReadRequest& request,
+             Completer completer);
+  DWORD flush_content(const ipc::ContentTag& tag, Completer completer);
+  // overlapped nullptr: every operation pending on the handle (spec §2.3).
+  DWORD cancel_content(const std::shared_ptr<ContentObject>& content, const OVERLAPPED* overlapped);
+  DWORD client_basic_info(const std::shared_ptr<ContentObject>& content,
+                          PEERDIST_CLIENT_BASIC_INFO& out);
 
   // C++ zero copy: `length` bytes of the current connection's ring, waiting while it is full.
   // ERROR_NOT_SUPPORTED-like nullopt with ERROR_SUCCESS when there is no ring (the caller
@@ -156,6 +190,22 @@ class InstanceObject final : public HandleObject,
   void close_abandoned_stream(const std::shared_ptr<Connection>& connection,
                               const std::shared_ptr<StreamObject>& stream);
   [[nodiscard]] bool current_locked(std::uint64_t connection_id) const;
+  // A synchronous request whose Result.data is text (JSON): ServiceInfo, CacheInfo, CacheClear.
+  DWORD text_request(const ipc::Message& message, std::string& out);
+  // Cancels one pending operation on the daemon (ipc::Cancel for each request it has pending)
+  // and returns once it has ended; true if it ended with ERROR_OPERATION_ABORTED from this
+  // cancel, false if it had completed first.
+  bool cancel_operation(const std::shared_ptr<Connection>& connection, Operation& operation);
+  // Registers an operation on a content handle, once the handle's checks passed (mutex_ held).
+  void track_locked(const std::shared_ptr<ContentObject>& content,
+                    const std::shared_ptr<Operation>& operation);
+  // Sends the one request of a RequestOperation; an unsent request ends INVALIDATED.
+  static void send_single(const std::shared_ptr<Connection>& connection,
+                          const ipc::Message& message,
+                          const std::shared_ptr<RequestOperation>& operation);
+  // The checks every call on a content handle makes first (mutex_ held): ERROR_SUCCESS or the
+  // code to return.
+  [[nodiscard]] DWORD usable_locked(const ContentObject& content) const;
 
   const DWORD version_requested_;
   HANDLE handle_ = nullptr;
@@ -172,6 +222,7 @@ class InstanceObject final : public HandleObject,
   std::uint64_t invalidations_ = 0;
   std::vector<std::shared_ptr<StreamObject>> streams_;
   std::vector<std::shared_ptr<ContentInfoObject>> readers_;
+  std::vector<std::shared_ptr<ContentObject>> contents_;
   std::vector<std::shared_ptr<Operation>> operations_;
   std::shared_ptr<StatusRegistration> registration_;
   // The registration waits in the library for a daemon (none answered when it was armed).

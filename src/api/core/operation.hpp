@@ -1,7 +1,10 @@
 // One asynchronous API operation from ERROR_IO_PENDING to its completion (spec §4.5): an
-// AddToStream, CompleteStream, RetrieveContentInformation or status notification. The instance
-// keeps every unfinished one, to find it for PeerDistServerCancelAsyncOperation (content
-// identifier + OVERLAPPED) and to end it at Shutdown or when the service goes away.
+// AddToStream, CompleteStream, RetrieveContentInformation, status notification, or one of the
+// client functions' (AddContentInformation, CompleteContentInformation, AddData, BlockRead,
+// StreamRead, FlushContent). The instance keeps every unfinished one, to find it for
+// PeerDistServerCancelAsyncOperation (content identifier + OVERLAPPED) or
+// PeerDistClientCancelAsyncOperation (content handle + OVERLAPPED) and to end it at Shutdown or
+// when the service goes away.
 //
 // finish() decides, under the operation's lock, which of the racing paths (the daemon's Result,
 // a cancel, an invalidation, Shutdown) ends it: the first; the others find it finished and do
@@ -27,6 +30,13 @@ enum class OperationKind : std::uint8_t {
   complete_stream,
   retrieve_content_information,
   status_notification,
+  // The client side (spec §2.3).
+  add_content_information,
+  complete_content_information,
+  add_data,
+  block_read,
+  stream_read,
+  flush_content,
 };
 
 class Operation {
@@ -43,7 +53,8 @@ class Operation {
   // The connection whose requests carry this operation (0: none yet).
   [[nodiscard]] std::uint64_t connection_id() const noexcept { return connection_id_; }
   // The content identifier of the stream or content-info handle it runs on (null for a status
-  // notification); with the OVERLAPPED, how ServerCancelAsyncOperation names it.
+  // notification and the client operations); with the OVERLAPPED, how ServerCancelAsyncOperation
+  // names it.
   [[nodiscard]] const std::shared_ptr<const ipc::Blob>& content_id() const noexcept {
     return content_id_;
   }

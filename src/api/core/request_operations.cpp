@@ -39,4 +39,30 @@ void RetrieveOperation::on_result(ipc::Result&& result) noexcept {
                                .offset = result.value});
 }
 
+void ReadOperation::on_result(ipc::Result&& result) noexcept {
+  std::unique_lock lock(mutex());
+  if (finished_locked()) return;
+  if (result.status == PEERDIST_ERROR_MISSING_DATA || result.status == ERROR_TIMEOUT) {
+    // The missing range: where it starts and how long it is; no data.
+    finish_locked(lock,
+                  OpResult{.status = result.status, .bytes = result.bytes, .offset = result.value});
+    return;
+  }
+  if (result.status != ERROR_SUCCESS) {
+    finish_locked(lock, OpResult{.status = result.status});
+    return;
+  }
+  // docs/ipc.md: data is at most max_bytes (the capacity, clamped) and bytes is its size; a
+  // query (capacity 0) gets a count and no data. A daemon that breaks that must not make us
+  // write past the caller's buffer.
+  const bool query = capacity_ == 0;
+  if (result.data.size() > capacity_ || (!query && result.data.size() != result.bytes)) {
+    finish_locked(lock, OpResult{.status = ERROR_INVALID_DATA});
+    return;
+  }
+  if (!result.data.empty()) std::memcpy(buffer_, result.data.data(), result.data.size());
+  finish_locked(lock,
+                OpResult{.status = ERROR_SUCCESS, .bytes = result.bytes, .offset = result.value});
+}
+
 }  // namespace peerdist::api

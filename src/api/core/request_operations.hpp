@@ -1,6 +1,7 @@
-// The asynchronous operations that are one request each: CompleteStream and
-// RetrieveContentInformation. The daemon's Result completes them (docs/ipc.md rule 2: status ->
-// Internal, bytes -> InternalHigh, value -> Offset/OffsetHigh).
+// The asynchronous operations that are one request each: CompleteStream,
+// RetrieveContentInformation, and on the client side CompleteContentInformation, FlushContent
+// (plain RequestOperations) and the reads. The daemon's Result completes them (docs/ipc.md rule 2:
+// status -> Internal, bytes -> InternalHigh, value -> Offset/OffsetHigh).
 #pragma once
 
 #include <atomic>
@@ -56,6 +57,26 @@ class RetrieveOperation final : public RequestOperation {
  private:
   std::uint8_t* const buffer_;
   const DWORD capacity_;
+};
+
+// A BlockRead or StreamRead (spec §2.3). Like a Retrieve it copies Result.data into the
+// caller's buffer before completing, and never after the operation has ended another way. Unlike
+// every other operation, two failures carry values too (docs/ipc.md, BlockRead): MISSING_DATA and
+// ERROR_TIMEOUT report the missing range in Offset/OffsetHigh and the byte count (spec Q3).
+class ReadOperation final : public RequestOperation {
+ public:
+  ReadOperation(OperationKind kind, std::weak_ptr<InstanceObject> instance,
+                std::uint64_t connection_id, Completer completer, std::uint8_t* buffer,
+                DWORD capacity)
+      : RequestOperation(kind, std::move(instance), connection_id, nullptr, std::move(completer)),
+        buffer_(buffer),
+        capacity_(capacity) {}
+
+  void on_result(ipc::Result&& result) noexcept override;
+
+ private:
+  std::uint8_t* const buffer_;
+  const DWORD capacity_;  // 0: a query, answered with a count and no data
 };
 
 }  // namespace peerdist::api

@@ -21,6 +21,7 @@ constexpr CodeInfo kCodes[] = {
     {"success", ERROR_SUCCESS, std::errc{}},
     {"the file was not found", ERROR_FILE_NOT_FOUND, std::errc::no_such_file_or_directory},
     {"too many open files", ERROR_TOO_MANY_OPEN_FILES, std::errc::too_many_files_open},
+    {"access is denied", ERROR_ACCESS_DENIED, std::errc::permission_denied},
     {"the handle is invalid", ERROR_INVALID_HANDLE, std::errc::bad_file_descriptor},
     {"not enough memory", ERROR_NOT_ENOUGH_MEMORY, std::errc::not_enough_memory},
     {"the data is invalid", ERROR_INVALID_DATA, std::errc::bad_message},
