@@ -13,21 +13,37 @@
 //   block marked present has its verified bytes on disk; a block written but not yet marked is
 //   simply absent (its bytes are overwritten when it comes again).
 // * open() reconciles: segment files without a row are deleted, rows whose file is missing or
-//   too short lose their present blocks.
+//   too short lose the present blocks the file does not hold, and rows that do not decode (the
+//   file was edited) are deleted with their files.
+// * cache.sqlite is checked and migrated like the catalog; a corrupt one fails open() with
+//   StoreErrc::corrupt, or with DataCacheOptions::recover_corrupt is moved aside and the cache
+//   starts empty (its segment files, then without rows, are deleted by the reconcile).
 //
 // Limits: size (bytes of present blocks) and age (since the segment first entered the cache);
 // evict() removes least-recently-used segments (by last read or write) until under the size
 // limit, and every segment older than the age limit. put_blocks() evicts on its own when a
-// write takes the cache over its limit.
+// write takes the cache over its limit. read_block() records its use in memory and writes the
+// times with the next write (or at the latest a minute later, or when the DataCache closes):
+// a crash may lose a minute of LRU order, never data.
+//
+// Tags (FlushContent): a segment may be labelled by several contents' tags. flush(tag) removes
+// the label `tag` everywhere and the segments it leaves with no label at all; a segment that
+// another tag still labels stays (another application's content still uses it). Segments
+// described without a tag (learnt from peers, say) carry no label and no flush removes them;
+// a segment labelled by a tag goes with that tag's flush even when it was also described
+// without one.
 //
 // Thread safety: like Catalog, one SQLite connection, used from one thread at a time
-// (peerdistd gives it a thread of its own); movable.
+// (peerdistd gives it a thread of its own); movable. One DataCache per directory: open() takes
+// an exclusive lock on the directory (flock), and a second open() of the same directory, in
+// this process or another, fails with StoreErrc::busy until the first is destroyed.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -48,9 +64,22 @@ using ContentTag = std::array<std::uint8_t, 16>;
 struct CacheLimits {
   // Bytes of present blocks. 0 = 5% of the file system holding the cache, like Windows.
   std::uint64_t max_bytes = 0;
-  // Segments older than this (since they first entered the cache) are evicted.
+  // Segments older than this (since they first entered the cache) are evicted. 0 (or less) =
+  // no age limit.
   std::chrono::seconds max_age = std::chrono::hours(24 * 28);
   friend bool operator==(const CacheLimits&, const CacheLimits&) = default;
+};
+
+struct DataCacheOptions {
+  // A cache.sqlite that is not a healthy SQLite database is renamed to
+  // "cache.sqlite.corrupt-<UTC time>" (its -wal beside it) and an empty cache starts in its
+  // place. Without it, open() fails with StoreErrc::corrupt and leaves the file alone.
+  bool recover_corrupt = false;
+  // How long a call waits for a lock on cache.sqlite held by another connection.
+  std::chrono::milliseconds busy_timeout{5000};
+  // The time every first_cached and last_used is taken from, and ages are measured against:
+  // the system clock when empty. Tests inject theirs.
+  std::function<std::chrono::sys_seconds()> clock;
 };
 
 // What the cache holds of one segment.
@@ -58,12 +87,13 @@ struct SegmentState {
   pccrc::SegmentDescriptor descriptor;
   std::vector<bool> present;  // per block, descriptor.block_count() entries
   std::uint32_t present_count = 0;
-  std::chrono::sys_seconds first_cached{};  // for the segment ages of MS-PCCRR/PCCRD v2
+  // When the segment was described, or when its first block came after it had none (so that
+  // a segment described long before its blocks arrive is not aged out as soon as they do):
+  // for the segment ages of MS-PCCRR/PCCRD v2 and for the age limit.
+  std::chrono::sys_seconds first_cached{};
   std::chrono::sys_seconds last_used{};
 
-  [[nodiscard]] bool complete() const noexcept {
-    return present_count == descriptor.block_count();
-  }
+  [[nodiscard]] bool complete() const noexcept { return present_count == descriptor.block_count(); }
 };
 
 struct CacheUsage {
@@ -71,7 +101,7 @@ struct CacheUsage {
   std::uint64_t max_bytes = 0;  // the effective limit
   std::uint64_t segments = 0;   // described segments
   std::uint64_t complete_segments = 0;
-  std::uint64_t blocks = 0;     // present blocks
+  std::uint64_t blocks = 0;  // present blocks
   std::chrono::seconds max_age{};
   std::optional<std::chrono::sys_seconds> oldest;  // first_cached of the oldest segment
   friend bool operator==(const CacheUsage&, const CacheUsage&) = default;
@@ -81,11 +111,17 @@ class DataCache {
  public:
   static constexpr const char* kDatabaseFileName = "cache.sqlite";
   static constexpr const char* kSegmentsDirName = "segments";
+  // The schema version this code writes (PRAGMA user_version); open() migrates older files.
+  static constexpr int kSchemaVersion = 1;
 
-  // Opens or creates the cache in `dir` (created 0700), checks and migrates its database,
-  // reconciles files and rows, and evicts what is past the limits.
+  // Opens or creates the cache in `dir` (created 0700, as are its subdirectories; files 0600),
+  // checks and migrates its database, reconciles files and rows, and evicts what is past the
+  // limits. Errors: cannot_open, busy (another DataCache has the directory), corrupt (unless
+  // recover_corrupt), not_a_catalog (cache.sqlite belongs to another application),
+  // newer_schema, io_error.
   [[nodiscard]] static Expected<DataCache, StoreError> open(const std::filesystem::path& dir,
-                                                            CacheLimits limits = {});
+                                                            CacheLimits limits = {},
+                                                            const DataCacheOptions& options = {});
 
   ~DataCache();
   DataCache(DataCache&& other) noexcept;
@@ -96,22 +132,30 @@ class DataCache {
   // Records a segment (idempotent), merging block hashes with a stored descriptor of the same
   // ID, and labels it with `tag` when given. invalid_argument when the descriptor is not
   // self-consistent or conflicts with the stored one.
+  // A descriptor is self-consistent when it is well_formed(), its segment ID is the one its
+  // HoD and Kp derive, and (V1) a complete list of block hashes hashes to its HoD.
   [[nodiscard]] Expected<void, StoreError> describe(const pccrc::SegmentDescriptor& segment,
                                                     const std::optional<ContentTag>& tag);
+  // The same for many segments in one transaction (a CI of 1 GiB has ~16,000 V2 segments: one
+  // durable commit each would take seconds). All or nothing.
+  [[nodiscard]] Expected<void, StoreError> describe(
+      std::span<const pccrc::SegmentDescriptor> segments, const std::optional<ContentTag>& tag);
 
   // Stores verified blocks of described segments, durably, in one transaction (group commit:
   // callers batch what arrives close together). Blocks already present are skipped.
   // invalid_argument when a block's segment was not described.
   [[nodiscard]] Expected<void, StoreError> put_blocks(std::span<const pccrc::VerifiedBlock> blocks);
 
-  // The bytes of a present block (and marks the segment used), or nullopt.
+  // The bytes of a present block (and marks the segment used), or nullopt. A block whose file
+  // turns out missing or short (edited under the cache) is forgotten, and nullopt.
   [[nodiscard]] Expected<std::optional<std::vector<std::uint8_t>>, StoreError> read_block(
       const crypto::Digest& segment_id, pccrc::BlockIndex index);
 
   [[nodiscard]] Expected<std::optional<SegmentState>, StoreError> segment(
       const crypto::Digest& segment_id);
 
-  // Removes every segment labelled with `tag` (and the tag), returns how many segments went.
+  // Removes the label `tag` and every segment it leaves unlabelled (see "Tags" above); returns
+  // how many segments went.
   [[nodiscard]] Expected<std::uint64_t, StoreError> flush(const ContentTag& tag);
   // Removes everything.
   [[nodiscard]] Expected<void, StoreError> clear();
@@ -119,8 +163,11 @@ class DataCache {
   [[nodiscard]] Expected<std::uint64_t, StoreError> evict();
   [[nodiscard]] Expected<CacheUsage, StoreError> usage();
 
+  // The new limits apply from the next put_blocks() or evict() (call it to apply them now).
   void set_limits(CacheLimits limits);
   [[nodiscard]] const std::filesystem::path& dir() const noexcept;
+  // Where open() moved a corrupt cache.sqlite (recover_corrupt), or nullopt.
+  [[nodiscard]] const std::optional<std::filesystem::path>& moved_aside() const noexcept;
 
  private:
   struct Impl;

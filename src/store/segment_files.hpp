@@ -1,0 +1,101 @@
+// The block bytes of the data cache: one file per segment, <segments>/<xx>/<segment id hex>.seg
+// (xx: the ID's first byte in hex, so that no directory holds more than 1/256 of the files),
+// each block at block_index * block_size. Private to src/store; the DataCache decides what the
+// bytes mean (which blocks are present is its database's business, not the files').
+//
+// Files are created 0600 and their directories 0700. Errors come back as StoreError with
+// disk_full for ENOSPC/EDQUOT and io_error otherwise.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "peerdist/crypto/digest.hpp"
+#include "peerdist/store/errc.hpp"
+#include "peerdist/util/expected.hpp"
+
+namespace peerdist::store {
+
+// Owns a file descriptor.
+class FileDescriptor {
+ public:
+  FileDescriptor() noexcept = default;
+  explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
+    if (this != &other) reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~FileDescriptor() { reset(); }
+
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);  // not retried on EINTR: on Linux the descriptor is gone
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// One block to write: where in the segment's file and what.
+struct BlockWrite {
+  std::uint64_t offset = 0;
+  std::span<const std::uint8_t> bytes;
+};
+
+class SegmentFiles {
+ public:
+  explicit SegmentFiles(std::filesystem::path segments_dir);
+
+  [[nodiscard]] const std::filesystem::path& dir() const noexcept { return dir_; }
+  [[nodiscard]] std::filesystem::path path_of(const crypto::Digest& segment_id) const;
+
+  // Creates the segments directory (0700) if missing.
+  [[nodiscard]] Expected<void, StoreError> create_dir() const;
+
+  // Writes blocks into the segment's file, creating it (and its directory) when missing, and
+  // returns the open file for sync_data(). Nothing is durable until then.
+  [[nodiscard]] Expected<FileDescriptor, StoreError> write(
+      const crypto::Digest& segment_id, std::span<const BlockWrite> blocks) const;
+
+  // Makes the data written to every file durable (fdatasync each). With several files, first
+  // starts the write-back of all of them, so that the disk sees the writes together and each
+  // fdatasync after the first mostly finds its data already written: one batch of 64 V2
+  // segments is 64 files, and 64 fdatasyncs one after the other would each wait for the disk.
+  [[nodiscard]] static Expected<void, StoreError> sync_data(std::span<const FileDescriptor> files);
+
+  // `length` bytes at `offset` of the segment's file; nullopt when the file is missing or
+  // shorter than offset + length.
+  [[nodiscard]] Expected<std::optional<std::vector<std::uint8_t>>, StoreError> read(
+      const crypto::Digest& segment_id, std::uint64_t offset, std::uint32_t length) const;
+
+  // The file's size, nullopt when it does not exist.
+  [[nodiscard]] Expected<std::optional<std::uint64_t>, StoreError> size(
+      const crypto::Digest& segment_id) const;
+
+  // Removes the segment's file (a missing one is no error).
+  [[nodiscard]] Expected<void, StoreError> remove(const crypto::Digest& segment_id) const;
+  // Removes every file and directory under the segments directory (which stays).
+  [[nodiscard]] Expected<void, StoreError> remove_all() const;
+  // Removes everything under the segments directory that is not the file of a segment for
+  // which `keep` returns true (files of unknown segments, stray names, files in the wrong
+  // directory); returns how many entries went.
+  [[nodiscard]] Expected<std::uint64_t, StoreError> remove_unknown(
+      const std::function<bool(const crypto::Digest&)>& keep) const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace peerdist::store
