@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 #include <variant>
 
 #include "peerdist/ipc/frame.hpp"
@@ -46,6 +47,26 @@ FakeDaemon::~FakeDaemon() {
   ::unlink(path_.c_str());
 }
 
+namespace {
+
+// The shared range a data-carrying request points at, if it points at one.
+const ipc::SharedData* shared_data(const ipc::Message& message) {
+  return std::visit(
+      [](const auto& m) -> const ipc::SharedData* {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, ipc::AddToStream> ||
+                      std::is_same_v<T, ipc::AddContentInformation> ||
+                      std::is_same_v<T, ipc::AddData>) {
+          return std::get_if<ipc::SharedData>(&m.data);
+        } else {
+          return nullptr;
+        }
+      },
+      message);
+}
+
+}  // namespace
+
 std::optional<Reply> FakeDaemon::default_reply(const FakeRequest& request) {
   static std::atomic<std::uint64_t> next_id{100};
   return std::visit(
@@ -54,10 +75,12 @@ std::optional<Reply> FakeDaemon::default_reply(const FakeRequest& request) {
         if constexpr (std::is_same_v<T, ipc::GetStatus>) {
           return Reply{.status = 0, .value = 2};
         } else if constexpr (std::is_same_v<T, ipc::PublishStream> ||
-                             std::is_same_v<T, ipc::OpenContentInformation>) {
+                             std::is_same_v<T, ipc::OpenContentInformation> ||
+                             std::is_same_v<T, ipc::OpenContent>) {
           return Reply{.status = 0, .value = next_id++};
         } else if constexpr (std::is_same_v<T, ipc::CloseStream> ||
                              std::is_same_v<T, ipc::CloseContentInformation> ||
+                             std::is_same_v<T, ipc::CloseContent> ||
                              std::is_same_v<T, ipc::Unpublish> ||
                              std::is_same_v<T, ipc::UnregisterStatusNotification> ||
                              std::is_same_v<T, ipc::Shutdown>) {
@@ -199,11 +222,9 @@ void FakeDaemon::handle(int fd) {
       std::optional<Reply> automatic;
       {
         const std::lock_guard lock(mutex_);
-        if (const auto* add = std::get_if<ipc::AddToStream>(&request.message)) {
-          if (const auto* shared = std::get_if<ipc::SharedData>(&add->data); shared && shared_) {
-            if (auto span = shared_->span(shared->offset, shared->length)) {
-              request.shared_bytes.assign(span->begin(), span->end());
-            }
+        if (const auto* shared = shared_data(request.message); shared && shared_) {
+          if (auto span = shared_->span(shared->offset, shared->length)) {
+            request.shared_bytes.assign(span->begin(), span->end());
           }
         }
         if (auto_reply_) automatic = auto_reply_(request);

@@ -33,7 +33,8 @@ struct Reply {
 struct FakeRequest {
   std::uint64_t id = 0;
   ipc::Message message;
-  // For AddToStream with SharedData: the bytes the piece points at, read when it arrived.
+  // For AddToStream, AddContentInformation and AddData with SharedData: the bytes the piece
+  // points at, read when it arrived.
   std::vector<std::uint8_t> shared_bytes;
 };
 
@@ -60,8 +61,8 @@ class FakeDaemon {
   FakeDaemon& operator=(FakeDaemon&&) = delete;
   ~FakeDaemon();
 
-  // Default: GetStatus -> AVAILABLE, PublishStream/OpenContentInformation -> a new id, the
-  // close/unpublish/unregister/shutdown requests -> success; everything else is queued.
+  // Default: GetStatus -> AVAILABLE, PublishStream/OpenContentInformation/OpenContent -> a new
+  // id, the close/unpublish/unregister/shutdown requests -> success; everything else is queued.
   void set_auto_reply(AutoReply reply);
   [[nodiscard]] static std::optional<Reply> default_reply(const FakeRequest& request);
 
