@@ -78,6 +78,13 @@ Result<pugi::xml_node> load(pugi::xml_document& doc, std::span<const std::uint8_
     return Unexpected(util::DecodeError{"xml", std::min<std::uint64_t>(offset, datagram.size()),
                                         parsed.description()});
   }
+  // pugixml drops character data after the root element without complaint; a document ends
+  // with markup (the root's end tag, or a comment), so anything else there is not XML.
+  std::size_t end = datagram.size();
+  while (end > 0 && is_xml_space(static_cast<char>(datagram[end - 1]))) --end;
+  if (end == 0 || datagram[end - 1] != '>') {
+    return Unexpected(util::DecodeError{"xml", end, "text after the root element"});
+  }
   if (auto tree = check_tree(doc); !tree) return Unexpected(tree.error());
   pugi::xml_node root;
   for (pugi::xml_node child = doc.first_child(); child; child = child.next_sibling()) {

@@ -76,7 +76,7 @@ inline constexpr std::chrono::milliseconds kProbeRepeatMaxDelay{250};
 // Keep each probe within one Ethernet frame's payload: a multicast datagram that fragments is
 // lost when any fragment is, and many switches and Wi-Fi links drop fragments. ~1,400 bytes
 // leaves room for IPv6 (40) + UDP (8) headers and tunnels below 1,500. With 32-byte IDs this
-// fits 11 v1 IDs or 16 v2 IDs per probe (split_into_probes() computes it exactly).
+// fits 10 v1 IDs or 14 v2 IDs per probe (split_into_probes() computes it exactly).
 inline constexpr std::size_t kMaxProbeSize = 1400;
 // SegmentHashCount of a v2 scope is one byte.
 inline constexpr std::size_t kMaxV2SegmentsPerProbe = 255;
