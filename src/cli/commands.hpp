@@ -20,5 +20,7 @@ void add_info_command(CLI::App& app, Runner& chosen);
 // publish, unpublish, ci: through peerdistd.
 void add_service_commands(CLI::App& app, Runner& chosen);
 void add_status_command(CLI::App& app, Runner& chosen);
+// cache [--json], cache clear: the data cache, through peerdistd.
+void add_cache_command(CLI::App& app, Runner& chosen);
 
 }  // namespace peerdist::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_info_command(app, chosen);
   add_service_commands(app, chosen);
   add_status_command(app, chosen);
+  add_cache_command(app, chosen);
 
   try {
     app.parse(argc, argv);
