@@ -37,8 +37,7 @@ std::optional<std::string> check_probe(std::span<const std::uint8_t> input) {
   std::string xml;
   try {
     xml = pccrd::encode_probe(probe);
-    if (xml.size() !=
-        pccrd::probe_size(probe.version, probe.segment_ids, probe.message_id.size())) {
+    if (xml.size() != pccrd::probe_size(probe.version, probe.segment_ids, probe.message_id)) {
       return "probe_size() disagrees with encode_probe()";
     }
   } catch (const std::exception& e) {

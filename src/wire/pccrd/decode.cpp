@@ -301,13 +301,12 @@ Expected<DecodedProbe, DecodeError> decode_probe(std::span<const std::uint8_t> d
         error_at(envelope->action, "wsa:Action",
                  "not a WS-Discovery action: '" + envelope->action_text.substr(0, 120) + "'"));
   }
-  auto message_id = read_uri(envelope->header, kWsaNamespace, "MessageID", "wsa:MessageID");
-  if (!message_id) return Unexpected(message_id.error());
   auto probe_node = detail::required_child(envelope->body, kWsdNamespace, "Probe", "wsd:Probe");
   if (!probe_node) return Unexpected(probe_node.error());
 
   // Types decide whether the probe is ours at all: none (a probe for every service) or other
-  // types are another WS-Discovery user's business.
+  // types are another WS-Discovery user's business. Decided before the rest is checked, so
+  // that a sloppy probe for a printer is not counted as a malformed PeerDist probe.
   auto types_node = detail::optional_child(*probe_node, kWsdNamespace, "Types", "wsd:Types");
   if (!types_node) return Unexpected(types_node.error());
   if (!*types_node) return DecodedProbe{NotForUs{NotForUs::Reason::other_types}};
@@ -321,6 +320,8 @@ Expected<DecodedProbe, DecodeError> decode_probe(std::span<const std::uint8_t> d
                                "names both PeerDistData and PeerDistDataV2: the Scopes can only "
                                "be one version's"));
   }
+  auto message_id = read_uri(envelope->header, kWsaNamespace, "MessageID", "wsa:MessageID");
+  if (!message_id) return Unexpected(message_id.error());
   Probe probe;
   probe.message_id = std::move(*message_id);
   probe.version = types->v1 ? Version::v1 : Version::v2;

@@ -21,11 +21,12 @@ std::size_t scopes_length(Version version, std::size_t n, std::size_t total_id_b
 }
 
 // Everything of a probe but its Scopes text: encode a probe of one ID and take that ID's text
-// away. Exact, and stays right whatever the encoder's skeleton becomes.
+// away. Exact (escaping in the message ID included), and stays right whatever the encoder's
+// skeleton becomes.
 std::size_t probe_overhead(Version version, const crypto::Digest& one_id,
-                           std::size_t message_id_length) {
+                           std::string_view message_id) {
   Probe probe;
-  probe.message_id = std::string(message_id_length, 'x');
+  probe.message_id = std::string(message_id);
   probe.version = version;
   probe.segment_ids = {one_id};
   return encode_probe(probe).size() - scopes_length(version, 1, one_id.size());
@@ -40,24 +41,26 @@ void check_id(const crypto::Digest& id) {
 }  // namespace
 
 std::size_t probe_size(Version version, std::span<const crypto::Digest> ids,
-                       std::size_t message_id_length) {
+                       std::string_view message_id) {
   if (ids.empty()) throw std::invalid_argument("PCCRD: a probe needs at least one segment ID");
   std::size_t total = 0;
   for (const crypto::Digest& id : ids) {
     check_id(id);
     total += id.size();
   }
-  return probe_overhead(version, ids.front(), message_id_length) +
+  return probe_overhead(version, ids.front(), message_id) +
          scopes_length(version, ids.size(), total);
 }
 
 std::vector<Probe> split_into_probes(Version version, std::span<const crypto::Digest> ids) {
   std::vector<Probe> probes;
-  const std::size_t id_length = new_message_id().size();
   std::size_t i = 0;
   while (i < ids.size()) {
     check_id(ids[i]);
-    const std::size_t overhead = probe_overhead(version, ids[i], id_length);
+    Probe probe;
+    probe.message_id = new_message_id();
+    probe.version = version;
+    const std::size_t overhead = probe_overhead(version, ids[i], probe.message_id);
     std::size_t n = 1;
     std::size_t bytes = ids[i].size();
     while (i + n < ids.size()) {
@@ -70,9 +73,6 @@ std::vector<Probe> split_into_probes(Version version, std::span<const crypto::Di
       ++n;
       bytes += next.size();
     }
-    Probe probe;
-    probe.message_id = new_message_id();
-    probe.version = version;
     probe.segment_ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
                              ids.begin() + static_cast<std::ptrdiff_t>(i + n));
     probes.push_back(std::move(probe));

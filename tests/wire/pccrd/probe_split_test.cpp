@@ -33,7 +33,7 @@ void check_split(Version version, const std::vector<crypto::Digest>& wanted) {
     ASSERT_FALSE(probe.segment_ids.empty());
     const std::string xml = encode_probe(probe);
     EXPECT_LE(xml.size(), kMaxProbeSize) << "probe " << p;
-    EXPECT_EQ(xml.size(), probe_size(version, probe.segment_ids, probe.message_id.size()));
+    EXPECT_EQ(xml.size(), probe_size(version, probe.segment_ids, probe.message_id));
     if (version == Version::v2) {
       EXPECT_LE(probe.segment_ids.size(), kMaxV2SegmentsPerProbe);
     }
@@ -45,7 +45,7 @@ void check_split(Version version, const std::vector<crypto::Digest>& wanted) {
       const bool count_cap =
           version == Version::v2 && probe.segment_ids.size() == kMaxV2SegmentsPerProbe;
       if (!(version == Version::v2 && size_change) && !count_cap) {
-        EXPECT_GT(probe_size(version, more, probe.message_id.size()), kMaxProbeSize);
+        EXPECT_GT(probe_size(version, more, probe.message_id), kMaxProbeSize);
       }
     }
     const auto back = decode_probe(test::bytes_of(xml));
@@ -126,7 +126,7 @@ TEST(ProbeSplit, RandomLists) {
 TEST(ProbeSplit, RefusesUnencodableIds) {
   std::vector<crypto::Digest> bad{crypto::Digest{}};
   EXPECT_THROW((void)split_into_probes(Version::v1, bad), std::invalid_argument);
-  EXPECT_THROW((void)probe_size(Version::v1, {}, 45), std::invalid_argument);
+  EXPECT_THROW((void)probe_size(Version::v1, {}, "urn:uuid:x"), std::invalid_argument);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "peerdist/crypto/digest.hpp"
@@ -11,10 +12,10 @@
 
 namespace peerdist::wire::pccrd {
 
-// Length of encode_probe() for these IDs with a message ID of `message_id_length` characters
-// (45 for new_message_id()'s "urn:uuid:" form). The IDs must be encodable (see encode.hpp).
+// Length of encode_probe() for a probe of these IDs under this message ID, computed without
+// encoding the IDs. The values must be encodable (see encode.hpp).
 [[nodiscard]] std::size_t probe_size(Version version, std::span<const crypto::Digest> ids,
-                                     std::size_t message_id_length);
+                                     std::string_view message_id);
 
 // Probes, each with a fresh message ID (new_message_id()), that together ask for every ID in
 // `ids`, in order, each ID once, in as few probes as the caps allow (greedy: each probe takes
