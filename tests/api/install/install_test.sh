@@ -30,7 +30,7 @@ echo "pkg-config: $(pkg-config --cflags --libs peerdist)"
 
 # Exports: C API + compat + C++ API, nothing of the internals.
 exports=$(nm -D --defined-only "$libdir/libpeerdist.so" | awk '{print $3}')
-if echo "$exports" | grep -v -E '^(PeerDist|CreateIoCompletionPort|GetQueuedCompletionStatus|PostQueuedCompletionStatus|CreateEvent[AW]|SetEvent|ResetEvent|WaitForSingleObject|GetOverlappedResult|CloseHandle|[GS]etLastError|_ZNK?8peerdist(8Instance|17PublicationStream|24ContentInformationReader|17PublicationBuffer)|_ZN8peerdist(14win32_category|15make_error_code))'; then
+if echo "$exports" | grep -v -E '^(PeerDist|CreateIoCompletionPort|GetQueuedCompletionStatus|PostQueuedCompletionStatus|CreateEvent[AW]|SetEvent|ResetEvent|WaitForSingleObject|GetOverlappedResult|CloseHandle|[GS]etLastError|_ZNK?8peerdist(8Instance|17PublicationStream|24ContentInformationReader|17PublicationBuffer|13ClientContent)|_ZN8peerdist(14win32_category|15make_error_code))'; then
   echo "unexpected exports above" >&2
   exit 1
 fi
