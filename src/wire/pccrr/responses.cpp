@@ -164,9 +164,10 @@ Expected<Response, util::DecodeError> decode_response(std::span<const std::uint8
     m.version = header->version;
     m.crypto = header->crypto;
     get(r, m);
-    auto done = r.finish(std::move(m));
+    // Into the variant inside finish() (see decode_request).
+    auto done = r.finish<Response>(std::move(m));
     if (!done) return Unexpected(shifted(std::move(done).error(), kTransportHeaderSize));
-    return Response(std::move(*done));
+    return done;
   };
   switch (header->type) {
     case MessageType::nego_resp: return decode(MsgNegoResp{});
