@@ -90,8 +90,32 @@ SEEDS = {
     "seglist-2012-layout": response(message(V2, 7, NONE, REQUEST_ID + ranges([(0, 2), (4, 1)]))),
 }
 
+
+def nonzero_pads():
+    m = bytearray(message(V1, 2, AES128, with_id(seg_id(0x40, 30)) + ranges([(1, 2)])))
+    m[50:52] = b"\xff\x01"  # ZeroPad after the 30-byte ID: any value is accepted
+    return bytes(m)
+
+
+# Edge cases worth replaying on every build (not all valid; the fuzz checks must hold anyway).
+REGRESSIONS = {
+    "nonzero-pads": nonzero_pads(),  # decodes; re-encodes to the canonical zero pads
+    # A6: strict rejects the transport Size 0, lenient accepts the message.
+    "transport-size-zero": u32(0) + message(V1, 1, NONE, u32(V1) + u32(V2)),
+    # A major version the codec does not know: decode_header reads it, decode_request refuses.
+    "getblks-v3": message(0x00000003, 3, AES128, with_id(seg_id(0)) + ranges([(7, 1)]) + u32(0)),
+    # Index 0xFFFFFFFF with 2 blocks runs past the last index.
+    "range-past-last-index": message(V1, 2, AES128, with_id(seg_id(0)) + ranges([(0xFFFFFFFF, 2)])),
+    # A ciphertext that is not a multiple of 16: decodes, decrypt_block refuses.
+    "blk-odd-ciphertext": blk(AES128, seg_id(0), 0, 0, bytes(17), b"", bytes(16)),
+    # CountOfSegmentIDs that would overflow a 32-bit byte count.
+    "getseglist-huge-count": message(V2, 6, AES128, REQUEST_ID + u32(0x20000001) + u32(0)),
+}
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in SEEDS.items():
         (OUT / f"seed-{name}.bin").write_bytes(data)
-    print(f"wrote {len(SEEDS)} seeds to {OUT}")
+    for name, data in REGRESSIONS.items():
+        (OUT / f"regress-{name}.bin").write_bytes(data)
+    print(f"wrote {len(SEEDS)} seeds and {len(REGRESSIONS)} regression inputs to {OUT}")
