@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -21,6 +22,71 @@ constexpr std::uintmax_t kMaxConfigFileSize = 1U << 20U;
 
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
+
+// A size with its unit: binary (KiB..TiB) or decimal (KB..TB) multiples of a byte.
+struct SizeUnit {
+  std::string_view name;
+  std::uint64_t bytes;
+};
+constexpr std::uint64_t kKiB = 1024;
+constexpr std::uint64_t kKB = 1000;
+constexpr std::array<SizeUnit, 9> kSizeUnits = {{{"B", 1},
+                                                 {"KiB", kKiB},
+                                                 {"MiB", kKiB * kKiB},
+                                                 {"GiB", kKiB * kKiB * kKiB},
+                                                 {"TiB", kKiB * kKiB * kKiB * kKiB},
+                                                 {"KB", kKB},
+                                                 {"MB", kKB * kKB},
+                                                 {"GB", kKB * kKB * kKB},
+                                                 {"TB", kKB * kKB * kKB * kKB}}};
+
+// The leading decimal digits of `text` as a number (nullopt on none or on overflow); `text`
+// keeps the rest.
+std::optional<std::uint64_t> leading_number(std::string_view& text) {
+  std::uint64_t value = 0;
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    const auto digit = static_cast<std::uint64_t>(text[digits] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  text.remove_prefix(digits);
+  return value;
+}
+
+// "2.5%" as hundredths of a percent (250): at most two decimals, more than 0, at most 100%.
+std::optional<std::uint32_t> parse_percent(std::string_view text) {
+  if (text.empty() || text.back() != '%') return std::nullopt;
+  text.remove_suffix(1);
+  auto whole = leading_number(text);
+  if (!whole || *whole > 100) return std::nullopt;
+  std::uint64_t hundredths = *whole * 100;
+  if (!text.empty()) {
+    if (text.front() != '.' || text.size() < 2 || text.size() > 3) return std::nullopt;
+    text.remove_prefix(1);
+    const std::size_t decimals = text.size();
+    auto fraction = leading_number(text);
+    if (!fraction || !text.empty()) return std::nullopt;
+    hundredths += decimals == 1 ? *fraction * 10 : *fraction;
+  }
+  if (hundredths == 0 || hundredths > CacheConfig::kHundredthsOfPercentWhole) return std::nullopt;
+  return static_cast<std::uint32_t>(hundredths);
+}
+
+// "10GiB", "500 MB", "1048576B" as bytes.
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  auto number = leading_number(text);
+  if (!number) return std::nullopt;
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  for (const SizeUnit& unit : kSizeUnits) {
+    if (text != unit.name) continue;
+    if (*number > std::numeric_limits<std::uint64_t>::max() / unit.bytes) return std::nullopt;
+    return *number * unit.bytes;
+  }
+  return std::nullopt;
+}
 
 struct Parser {
   std::string source;
@@ -145,6 +211,65 @@ struct Parser {
     return true;
   }
 
+  // max_size: "5%", "10GiB" or an integer number of bytes.
+  bool cache_size(const toml::node& node, std::string_view key, CacheConfig& out) {
+    constexpr std::string_view kForms =
+        "must be a share of the disk such as \"5%\", a size such as \"10GiB\" or \"500MB\", "
+        "or a number of bytes";
+    std::uint64_t bytes = 0;
+    if (const auto* integer = node.as_integer()) {
+      if (integer->get() < 0) return fail(node.source(), key, kForms);
+      bytes = static_cast<std::uint64_t>(integer->get());
+    } else if (const auto* text = node.as_string()) {
+      if (auto percent = parse_percent(text->get())) {
+        out.max_bytes = 0;
+        out.max_hundredths_of_percent = *percent;
+        return true;
+      }
+      auto size = parse_size(text->get());
+      if (!size) return fail(node.source(), key, kForms);
+      bytes = *size;
+    } else {
+      return fail(node.source(), key, kForms);
+    }
+    if (bytes < CacheConfig::kMinMaxBytes) {
+      return fail(node.source(), key,
+                  "must be at least " + std::to_string(CacheConfig::kMinMaxBytes) +
+                      " bytes (1MiB), got " + std::to_string(bytes));
+    }
+    out.max_bytes = bytes;
+    return true;
+  }
+
+  bool cache(const toml::table& table, CacheConfig& out) {
+    for (auto&& [k, node] : table) {
+      const std::string key = "cache." + std::string(k.str());
+      if (k.str() == "max_size") {
+        if (!cache_size(node, key, out)) return false;
+      } else if (k.str() == "max_age_days") {
+        if (!integer<std::uint32_t>(node, key, 1, CacheConfig::kMaxMaxAgeDays, out.max_age_days)) {
+          return false;
+        }
+      } else {
+        return fail(k.source(), key, "unknown key");
+      }
+    }
+    return true;
+  }
+
+  // Only `enabled` for now; the network's keys (port, listen, discovery) join it later.
+  bool distributed(const toml::table& table, DistributedConfig& out) {
+    for (auto&& [k, node] : table) {
+      const std::string key = "distributed." + std::string(k.str());
+      if (k.str() == "enabled") {
+        if (!boolean(node, key, out.enabled)) return false;
+      } else {
+        return fail(k.source(), key, "unknown key");
+      }
+    }
+    return true;
+  }
+
   bool top(const toml::table& root, Config& out) {
     for (auto&& [k, node] : root) {
       const std::string key(k.str());
@@ -176,6 +301,14 @@ struct Parser {
         const auto* table = node.as_table();
         if (table == nullptr) return fail(node.source(), key, "must be a table ([limits])");
         if (!limits(*table, out.limits)) return false;
+      } else if (key == "cache") {
+        const auto* table = node.as_table();
+        if (table == nullptr) return fail(node.source(), key, "must be a table ([cache])");
+        if (!cache(*table, out.cache)) return false;
+      } else if (key == "distributed") {
+        const auto* table = node.as_table();
+        if (table == nullptr) return fail(node.source(), key, "must be a table ([distributed])");
+        if (!distributed(*table, out.distributed)) return false;
       } else {
         return fail(k.source(), key, "unknown key");
       }

@@ -10,6 +10,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "peerdist/net/no_peers.hpp"
+#include "peerdist/service/cache_limits.hpp"
 #include "peerdist/service/config.hpp"
 #include "peerdist/service/files.hpp"
 #include "peerdist/service/instance_lock.hpp"
@@ -89,6 +91,10 @@ class Daemon {
     service_options.enabled = config.enabled;
     service_options.versions = config.content_information_versions;
     service_options.max_handles_per_connection = config.limits.max_handles_per_connection;
+    auto limits =
+        cache_limits(config.cache, state_dir_ / PublicationService::kCacheDirName);
+    if (!limits) return fail(limits.error());
+    service_options.cache_limits = *limits;
     StartupReport report;
     auto service = PublicationService::open(io_.get_executor(),
                                             state_dir_ / PublicationService::kCatalogFileName,
@@ -98,7 +104,21 @@ class Daemon {
       spdlog::error("the catalog was damaged; moved it to {} and started an empty one",
                     report.moved_aside->string());
     }
+    if (report.cache_moved_aside) {
+      spdlog::error("the data cache was damaged; moved it to {} and started an empty one",
+                    report.cache_moved_aside->string());
+    }
+    if (report.cache_error) {
+      spdlog::error("the data cache cannot be used ({}); the client functions answer "
+                    "PEERDIST_ERROR_SERVICE_UNAVAILABLE",
+                    *report.cache_error);
+    }
     service_ = std::move(*service);
+    // Distributed mode off, or no network part yet: reads ask no peer (the service's default,
+    // NoPeers). The network part plugs its PeerSource in here when enabled.
+    if (!config.distributed.enabled) {
+      service_->set_peer_source(std::make_shared<net::NoPeers>(io_.get_executor()));
+    }
 
     ServerOptions server_options;
     server_options.socket = socket_;
@@ -128,6 +148,9 @@ class Daemon {
     spdlog::info("{} publication(s), {} persistent; {} left by a previous run removed",
                  report.counts.publications, report.counts.persistent,
                  report.removed_non_persistent);
+    spdlog::info("data cache: at most {} bytes, segments kept {} day(s); distributed mode {}",
+                 limits->max_bytes, config.cache.max_age_days,
+                 config.distributed.enabled ? "on" : "off");
     started_ = std::chrono::steady_clock::now();
     ready({});
 
@@ -179,6 +202,8 @@ class Daemon {
     facts.uptime = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::steady_clock::now() - started_);
     facts.connections = server_ ? server_->connection_count() : 0;
+    facts.distributed = loaded_.config.distributed.enabled;
+    facts.client = service_->client_counters();
     service_->query_counts([facts, reply = std::move(reply)](
                                Expected<store::CatalogCounts, std::string> counts) mutable {
       if (!counts) {
@@ -205,9 +230,22 @@ class Daemon {
     }
     const Config& old = loaded_.config;
     if (config->state_dir != old.state_dir || config->socket != old.socket ||
-        config->secret != old.secret || config->limits != old.limits) {
-      spdlog::warn("SIGHUP: state_dir, socket, [secret] and [limits] take effect at the next "
-                   "start only");
+        config->secret != old.secret || config->limits != old.limits ||
+        config->distributed != old.distributed) {
+      spdlog::warn("SIGHUP: state_dir, socket, [secret], [limits] and [distributed] take effect "
+                   "at the next start only");
+    }
+    if (config->cache != old.cache) {
+      // The share of the disk is measured again too.
+      auto limits = cache_limits(config->cache, state_dir_ / PublicationService::kCacheDirName);
+      if (!limits) {
+        spdlog::error("SIGHUP: [cache]: {}; keeping the limits in force", limits.error());
+      } else {
+        service_->set_cache_limits(*limits);
+        loaded_.config.cache = config->cache;
+        spdlog::info("SIGHUP: data cache limits now {} bytes, {} day(s)", limits->max_bytes,
+                     config->cache.max_age_days);
+      }
     }
     set_log_level(config->log_level);
     spdlog::info("SIGHUP: configuration reloaded from {}: enabled = {}, versions {}",

@@ -198,6 +198,7 @@ void Instance::apply_status(const ServiceStatus& status) {
       }
     }
     for (auto& [id, reader] : readers_) reader.invalidate();
+    end_contents(PEERDIST_ERROR_INVALIDATED, true);
   }
   if (notification_ && status.status != notification_->baseline_status) {
     finish(std::exchange(notification_, nullptr), Reply::success(status.status));
@@ -218,6 +219,9 @@ void Instance::cancel(std::uint64_t target_request_id, ReplyHandler reply) {
       reply(Reply::failure(PEERDIST_ERROR_OPERATION_NOTFOUND));
     });
     return;
+  }
+  if (op->kind() == OperationKind::client_request) {
+    return cancel_client_request(op, std::move(reply));
   }
   if (op->kind() == OperationKind::status_notification) {
     notification_.reset();
@@ -245,6 +249,7 @@ void Instance::shutdown(ReplyHandler reply) {
   }
   streams_.clear();
   readers_.clear();
+  end_contents(ERROR_OPERATION_ABORTED, false);
   // Synchronous requests still waiting for the catalog (only a caller that did not wait for
   // their replies can have any).
   for (auto& [token, publish] : std::exchange(publishing_, {})) {

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "peerdist/net/no_peers.hpp"
 #include "peerdist/util/worker_pool.hpp"
 
 namespace peerdist::service {
@@ -35,14 +36,31 @@ Expected<std::unique_ptr<PublicationService>, std::string> PublicationService::o
   auto counts = catalog->counts();
   if (!counts) return Unexpected(counts.error().message);
   local.counts = *counts;
+
+  // The data cache, beside the catalog. Like the catalog, a damaged database is moved aside
+  // (cached blocks come again from peers or the origin); a cache that cannot be opened at all
+  // leaves the client functions unavailable, not the whole service.
+  std::optional<store::DataCache> cache;
+  store::DataCacheOptions cache_options;
+  cache_options.recover_corrupt = true;
+  auto opened = store::DataCache::open(catalog_file.parent_path() / kCacheDirName,
+                                       options.cache_limits, cache_options);
+  if (opened) {
+    local.cache_moved_aside = opened->moved_aside();
+    cache.emplace(std::move(*opened));
+  } else {
+    local.cache_error = opened.error().message;
+  }
   if (report != nullptr) *report = local;
   return std::make_unique<PublicationService>(std::move(executor), std::move(*catalog),
-                                              std::move(secret), std::move(options));
+                                              std::move(secret), std::move(options),
+                                              std::move(cache));
 }
 
 PublicationService::PublicationService(boost::asio::any_io_executor executor,
                                        store::Catalog catalog, pccrc::ServerSecret secret,
-                                       ServiceOptions options)
+                                       ServiceOptions options,
+                                       std::optional<store::DataCache> cache)
     : executor_(std::move(executor)),
       options_(std::move(options)),
       secret_(std::make_shared<const pccrc::ServerSecret>(std::move(secret))),
@@ -51,7 +69,15 @@ PublicationService::PublicationService(boost::asio::any_io_executor executor,
       parallel_limit_(std::max<std::size_t>(kMinParallelStreams,
                                             util::WorkerPool::hardware_threads())),
       catalog_(std::move(catalog)),
-      hash_pool_(feed_threads(options_)) {}
+      hash_pool_(feed_threads(options_)) {
+  client_.executor = executor_;
+  client_.hash_pool = &hash_pool_;
+  client_.peers = std::make_shared<net::NoPeers>(executor_);
+  if (cache) {
+    cache_thread_ = std::make_unique<CacheExecutor>(std::move(*cache));
+    client_.cache = std::make_shared<CacheFront>(executor_, *cache_thread_);
+  }
+}
 
 PublicationService::~PublicationService() { join(); }
 
@@ -63,6 +89,22 @@ std::shared_ptr<Instance> PublicationService::create_instance(
       std::make_shared<Instance>(*this, id, uid, std::move(shared), std::move(listener));
   instances_.emplace(id, instance);
   return instance;
+}
+
+void PublicationService::set_peer_source(std::shared_ptr<net::PeerSource> peers) {
+  client_.peers = std::move(peers);
+}
+
+void PublicationService::set_cache_limits(store::CacheLimits limits) {
+  if (!cache_thread_) return;
+  cache_thread_->post([limits](store::DataCache& cache) {
+    cache.set_limits(limits);
+    if (auto evicted = cache.evict(); !evicted) {
+      spdlog::error("data cache: applying new limits failed: {}", evicted.error().message);
+    } else if (*evicted > 0) {
+      spdlog::info("data cache: {} segment(s) evicted under the new limits", *evicted);
+    }
+  });
 }
 
 void PublicationService::set_policy(bool enabled, std::vector<pccrc::Version> versions) {
@@ -111,6 +153,8 @@ void PublicationService::join() {
   // Hashing jobs post to the catalog thread, so they finish first.
   hash_pool_.join();
   catalog_.join();
+  // Blocks posted for commit are stored before the cache closes.
+  if (cache_thread_) cache_thread_->join();
 }
 
 }  // namespace peerdist::service

@@ -23,6 +23,12 @@ std::string service_info_json(const ServiceInfoFacts& facts) {
       {"persistent", facts.counts.persistent},
       {"content_information_bytes", facts.counts.content_information_bytes},
       {"connections", facts.connections},
+      {"distributed", facts.distributed},
+      {"bytes_from_cache", facts.client.bytes_from_cache},
+      {"bytes_from_peers", facts.client.bytes_from_peers},
+      {"bytes_from_origin", facts.client.bytes_from_origin},
+      {"bytes_rejected", facts.client.bytes_rejected},
+      {"peer_blocks_dropped", facts.client.peer_blocks_dropped},
   };
   // Paths are bytes on Linux; replace what is not UTF-8 rather than fail.
   return info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

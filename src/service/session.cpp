@@ -269,6 +269,29 @@ void Session::handle_request(std::uint64_t request_id, ipc::Message message) {
                                                 reply_to(request_id, false));
         } else if constexpr (std::is_same_v<M, ipc::CloseContentInformation>) {
           instance.close_content_information(m.content_info, reply_to(request_id, true));
+        } else if constexpr (std::is_same_v<M, ipc::OpenContent>) {
+          instance.open_content(m, reply_to(request_id, true));
+        } else if constexpr (std::is_same_v<M, ipc::CloseContent>) {
+          instance.close_content(m.content, reply_to(request_id, true));
+        } else if constexpr (std::is_same_v<M, ipc::AddContentInformation>) {
+          instance.add_content_information(request_id, std::move(m), reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::CompleteContentInformation>) {
+          instance.complete_content_information(request_id, m.content,
+                                                reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::AddData>) {
+          instance.add_data(request_id, std::move(m), reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::BlockRead>) {
+          instance.block_read(request_id, m, reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::StreamRead>) {
+          instance.stream_read(request_id, m, reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::FlushContent>) {
+          instance.flush_content(request_id, m, reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::GetClientInformation>) {
+          instance.get_client_information(m, reply_to(request_id, true));
+        } else if constexpr (std::is_same_v<M, ipc::CacheInfo>) {
+          instance.cache_info(reply_to(request_id, true));
+        } else if constexpr (std::is_same_v<M, ipc::CacheClear>) {
+          instance.cache_clear(reply_to(request_id, true));
         } else {
           // Hello was handled before; the daemon's own messages were refused by type.
           violation("an unexpected message");

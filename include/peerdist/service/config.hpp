@@ -51,6 +51,36 @@ struct Limits {
   friend bool operator==(const Limits&, const Limits&) = default;
 };
 
+// [cache]: the data cache of distributed mode (docs/config.md). Its size limit is either a share
+// of the file system holding it (the form Windows uses, and the default) or a number of bytes.
+struct CacheConfig {
+  // Windows' default: 5% of the disk.
+  static constexpr std::uint32_t kDefaultMaxHundredthsOfPercent = 500;
+  static constexpr std::uint32_t kHundredthsOfPercentWhole = 100 * 100;  // "100%"
+  // Windows keeps cached segments 28 days by default.
+  static constexpr std::uint32_t kDefaultMaxAgeDays = 28;
+  // A cache smaller than one V1 segment (32 MiB) could not hold one whole segment; 1 MiB is
+  // the floor, for tests and tiny devices.
+  static constexpr std::uint64_t kMinMaxBytes = std::uint64_t{1} << 20U;
+  // Ten years: longer is "forever" and would overflow no clock, but is surely a typo.
+  static constexpr std::uint32_t kMaxMaxAgeDays = 3650;
+
+  // max_size as bytes; 0: as a share of the file system (max_hundredths_of_percent).
+  std::uint64_t max_bytes = 0;
+  // max_size as a share, in hundredths of a percent ("2.5%" = 250), used when max_bytes is 0.
+  std::uint32_t max_hundredths_of_percent = kDefaultMaxHundredthsOfPercent;
+  std::uint32_t max_age_days = kDefaultMaxAgeDays;
+  friend bool operator==(const CacheConfig&, const CacheConfig&) = default;
+};
+
+// [distributed]: retrieval from the peers of the branch (MS-PCCRD discovery, MS-PCCRR).
+struct DistributedConfig {
+  // false: reads are answered from the local cache only, and missing data is reported at
+  // once (PEERDIST_ERROR_MISSING_DATA), as with no peer in the branch.
+  bool enabled = true;
+  friend bool operator==(const DistributedConfig&, const DistributedConfig&) = default;
+};
+
 struct Config {
   // false: the service reports PEERDIST_STATUS_DISABLED ("disabled by policy").
   bool enabled = true;
@@ -62,6 +92,8 @@ struct Config {
                                                            pccrc::Version::v2};
   SecretSource secret;
   Limits limits;
+  CacheConfig cache;
+  DistributedConfig distributed;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
 
   friend bool operator==(const Config&, const Config&) = default;

@@ -24,6 +24,7 @@
 
 #include "peerdist/ipc/messages.hpp"
 #include "peerdist/ipc/shared_buffer.hpp"
+#include "peerdist/service/client_content.hpp"
 #include "peerdist/service/content_info.hpp"
 #include "peerdist/service/pending_operation.hpp"
 #include "peerdist/service/reply.hpp"
@@ -51,7 +52,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] std::uint32_t uid() const noexcept { return uid_; }
   [[nodiscard]] std::size_t handle_count() const noexcept {
-    return streams_.size() + readers_.size();
+    return streams_.size() + readers_.size() + contents_.size();
   }
   [[nodiscard]] std::size_t pending_count() const noexcept { return pending_.size(); }
 
@@ -78,6 +79,25 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void retrieve_content_information(std::uint64_t content_info, std::uint32_t max_bytes,
                                     ReplyHandler reply);
   void close_content_information(std::uint64_t content_info, ReplyHandler reply);
+
+  // Client side (docs/distributed-cache.md), in instance_client.cpp: each content handle is a
+  // ClientContent; asynchronous requests are registered for Cancel and end through it.
+  void open_content(const ipc::OpenContent& request, ReplyHandler reply);
+  void close_content(std::uint64_t content, ReplyHandler reply);
+  void add_content_information(std::uint64_t request_id, ipc::AddContentInformation request,
+                               ReplyHandler reply);
+  void complete_content_information(std::uint64_t request_id, std::uint64_t content,
+                                    ReplyHandler reply);
+  void add_data(std::uint64_t request_id, ipc::AddData request, ReplyHandler reply);
+  void block_read(std::uint64_t request_id, const ipc::BlockRead& request, ReplyHandler reply);
+  void stream_read(std::uint64_t request_id, const ipc::StreamRead& request, ReplyHandler reply);
+  void flush_content(std::uint64_t request_id, const ipc::FlushContent& request,
+                     ReplyHandler reply);
+  void get_client_information(const ipc::GetClientInformation& request, ReplyHandler reply);
+  // Linux extensions: the data cache's usage as JSON; emptying it (root or the daemon's user).
+  void cache_info(ReplyHandler reply);
+  void cache_clear(ReplyHandler reply);
+  [[nodiscard]] std::shared_ptr<ClientContent> content(std::uint64_t id) const;
 
  private:
   friend class PublicationService;
@@ -114,6 +134,15 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void on_opened(std::uint64_t token, std::vector<std::uint8_t> content_id,
                  Expected<std::vector<std::uint8_t>, std::uint32_t> bytes);
   static ReplyHandler take(std::map<std::uint64_t, ReplyHandler>& from, std::uint64_t token);
+  // Client side (instance_client.cpp).
+  [[nodiscard]] std::shared_ptr<PendingOperation> start_client_request(std::uint64_t request_id,
+                                                                       std::uint64_t content,
+                                                                       ReplyHandler reply);
+  [[nodiscard]] ClientContent::Finish client_finisher();
+  void cancel_client_request(const std::shared_ptr<PendingOperation>& op, ReplyHandler reply);
+  // Ends every content handle's pending requests with `status` (and, on shutdown, pending
+  // FlushContent requests); invalidate: the handles stay, answering PEERDIST_ERROR_INVALIDATED.
+  void end_contents(std::uint32_t status, bool invalidate);
 
   PublicationService& service_;
   std::uint64_t id_;
@@ -127,6 +156,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   std::uint64_t next_handle_ = 1;
   std::map<std::uint64_t, Stream> streams_;
   std::map<std::uint64_t, ContentInfoReader> readers_;
+  std::map<std::uint64_t, std::shared_ptr<ClientContent>> contents_;
   // Asynchronous operations not yet answered, by request id (for Cancel).
   std::map<std::uint64_t, std::shared_ptr<PendingOperation>> pending_;
   std::shared_ptr<PendingOperation> notification_;

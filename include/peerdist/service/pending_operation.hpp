@@ -20,7 +20,14 @@
 
 namespace peerdist::service {
 
-enum class OperationKind : std::uint8_t { add_piece, complete_stream, status_notification };
+// client_request: an asynchronous request of the client side (ClientContent's, or a
+// FlushContent); its stream() is the content handle (0 for FlushContent).
+enum class OperationKind : std::uint8_t {
+  add_piece,
+  complete_stream,
+  status_notification,
+  client_request
+};
 
 class PendingOperation {
  public:

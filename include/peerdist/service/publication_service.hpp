@@ -27,11 +27,14 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "peerdist/pccrc/keys.hpp"
+#include "peerdist/service/cache_executor.hpp"
 #include "peerdist/service/catalog_executor.hpp"
+#include "peerdist/service/client_context.hpp"
 #include "peerdist/service/instance.hpp"
 #include "peerdist/service/reservations.hpp"
 #include "peerdist/service/service_status.hpp"
 #include "peerdist/store/catalog.hpp"
+#include "peerdist/store/data_cache.hpp"
 #include "peerdist/util/expected.hpp"
 
 namespace peerdist::service {
@@ -51,12 +54,18 @@ struct ServiceOptions {
   unsigned builder_threads = 0;
   // Threads that feed the builders, each serving one stream at a time (0 = the default below).
   unsigned feed_threads = 0;
+  // The data cache of the client side (<state>/cache/), its limits ([cache]).
+  store::CacheLimits cache_limits;
 };
 
 struct StartupReport {
   std::uint64_t removed_non_persistent = 0;  // left by a crash: their instances are gone
   store::CatalogCounts counts;
   std::optional<std::filesystem::path> moved_aside;  // a corrupt catalog, moved away
+  std::optional<std::filesystem::path> cache_moved_aside;  // a corrupt data cache, moved away
+  // Why the data cache could not be opened (the client functions then answer
+  // PEERDIST_ERROR_SERVICE_UNAVAILABLE; publishing works on).
+  std::optional<std::string> cache_error;
 };
 
 class PublicationService {
@@ -71,15 +80,20 @@ class PublicationService {
   static constexpr std::size_t kMinParallelStreams = 2;
   // The catalog file under the state directory.
   static constexpr const char* kCatalogFileName = "catalog.sqlite";
+  // The data cache's directory under the state directory (beside the catalog).
+  static constexpr const char* kCacheDirName = "cache";
 
   // Opens (or creates) the catalog, moving a corrupt one aside, and drops the non-persistent
-  // publications a crash left behind; blocking, so call it before serving.
+  // publications a crash left behind, and opens the data cache beside it (a cache that cannot
+  // be opened is logged and left out: publishing does not need it); blocking, so call it
+  // before serving.
   [[nodiscard]] static Expected<std::unique_ptr<PublicationService>, std::string> open(
       boost::asio::any_io_executor executor, const std::filesystem::path& catalog_file,
       pccrc::ServerSecret secret, ServiceOptions options, StartupReport* report = nullptr);
 
   PublicationService(boost::asio::any_io_executor executor, store::Catalog catalog,
-                     pccrc::ServerSecret secret, ServiceOptions options);
+                     pccrc::ServerSecret secret, ServiceOptions options,
+                     std::optional<store::DataCache> cache = std::nullopt);
   ~PublicationService();  // join()
   PublicationService(const PublicationService&) = delete;
   PublicationService& operator=(const PublicationService&) = delete;
@@ -103,6 +117,14 @@ class PublicationService {
   // The daemon is stopping: status UNAVAILABLE, told to every instance and invalidating its
   // handles; later requests for new handles get PEERDIST_ERROR_SERVICE_UNAVAILABLE.
   void stop();
+
+  // The client side: the data cache's front (null without a cache), the peers, the counters.
+  [[nodiscard]] ClientContext& client() noexcept { return client_; }
+  [[nodiscard]] const ClientCounters& client_counters() const noexcept { return client_.counters; }
+  // Where missing blocks are fetched from from now on (NoPeers until this is called).
+  void set_peer_source(std::shared_ptr<net::PeerSource> peers);
+  // New cache limits (SIGHUP), applied at once (evicting what is now past them).
+  void set_cache_limits(store::CacheLimits limits);
 
   // The catalog's counts, answered on the executor.
   void query_counts(std::function<void(Expected<store::CatalogCounts, std::string>)> done);
@@ -130,6 +152,10 @@ class PublicationService {
   // The catalog thread outlives the hashing pool, whose jobs post to it (join() order).
   CatalogExecutor catalog_;
   boost::asio::thread_pool hash_pool_;
+  // The cache thread; the client context's CacheFront refers to it, so it is declared first
+  // and destroyed last.
+  std::unique_ptr<CacheExecutor> cache_thread_;
+  ClientContext client_;
 };
 
 }  // namespace peerdist::service

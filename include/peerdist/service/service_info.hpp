@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "peerdist/pccrc/types.hpp"
+#include "peerdist/service/client_counters.hpp"
 #include "peerdist/store/catalog.hpp"
 
 namespace peerdist::service {
@@ -26,6 +27,8 @@ struct ServiceInfoFacts {
   std::chrono::seconds uptime{0};
   store::CatalogCounts counts;
   std::size_t connections = 0;
+  bool distributed = true;  // [distributed] enabled
+  ClientCounters client;
 };
 
 // The members of docs/ipc.md, "ServiceInfo"; compact UTF-8 JSON.

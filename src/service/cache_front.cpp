@@ -1,0 +1,152 @@
+#include "peerdist/service/cache_front.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "peerdist/service/reply.hpp"
+#include "peerdist/service/store_status.hpp"
+
+namespace peerdist::service {
+namespace {
+
+// What the cache thread needs of a batch: the blocks, and how to describe their segments again.
+struct Describe {
+  std::shared_ptr<const pccrc::SegmentDescriptor> segment;
+  std::optional<store::ContentTag> tag;
+};
+
+// Cache thread: stores the blocks in one transaction; a batch refused because a segment is no
+// longer described (flushed, cleared or evicted meanwhile) is stored again once described.
+std::uint32_t commit(store::DataCache& cache, std::vector<pccrc::VerifiedBlock> blocks,
+                     const std::vector<Describe>& describe) {
+  auto put = cache.put_blocks(blocks);
+  if (!put && put.error().code == store::StoreErrc::invalid_argument) {
+    // One describe per tag, each in one transaction.
+    std::vector<std::optional<store::ContentTag>> tags;
+    for (const Describe& d : describe) {
+      if (std::find(tags.begin(), tags.end(), d.tag) == tags.end()) tags.push_back(d.tag);
+    }
+    for (const auto& tag : tags) {
+      std::vector<pccrc::SegmentDescriptor> segments;
+      for (const Describe& d : describe) {
+        if (d.tag == tag) segments.push_back(*d.segment);
+      }
+      auto described = cache.describe(std::span<const pccrc::SegmentDescriptor>(segments), tag);
+      if (!described) return store_status(described.error(), "describing segments again");
+    }
+    put = cache.put_blocks(blocks);
+  }
+  if (!put) return store_status(put.error(), "storing blocks");
+  return ERROR_SUCCESS;
+}
+
+}  // namespace
+
+CacheFront::CacheFront(boost::asio::any_io_executor executor, CacheExecutor& thread)
+    : executor_(std::move(executor)), thread_(thread) {}
+
+void CacheFront::put(pccrc::VerifiedBlock block,
+                     std::shared_ptr<const pccrc::SegmentDescriptor> segment,
+                     std::optional<store::ContentTag> tag, Committed committed) {
+  auto shared = std::make_shared<const pccrc::VerifiedBlock>(std::move(block));
+  const BlockKey key{shared->segment_id(), shared->index()};
+  auto next = std::make_shared<PendingBlocks>(*pending_);
+  (*next)[key] = shared;
+  pending_ = std::move(next);
+  batch_bytes_ += shared->bytes().size();
+  batch_.push_back(Entry{shared, std::move(segment), tag, std::move(committed)});
+  if (in_flight_ == 0 || batch_bytes_ >= kMaxBatchBytes) send_batch();
+
+  // Listeners may unlisten (themselves or others) while being told: call a copy.
+  std::vector<Listener> told;
+  auto [first, last] = by_segment_.equal_range(key.segment_id);
+  for (auto it = first; it != last; ++it) {
+    auto listener = listeners_.find(it->second);
+    if (listener != listeners_.end()) told.push_back(listener->second.second);
+  }
+  for (const Listener& listener : told) listener(shared);
+}
+
+std::shared_ptr<const pccrc::VerifiedBlock> CacheFront::find(const BlockKey& key) const {
+  auto it = pending_->find(key);
+  return it == pending_->end() ? nullptr : it->second;
+}
+
+void CacheFront::send_batch() {
+  if (batch_.empty()) return;
+  std::vector<Entry> entries = std::exchange(batch_, {});
+  batch_bytes_ = 0;
+  ++in_flight_;
+  std::vector<std::shared_ptr<const pccrc::VerifiedBlock>> blocks;
+  blocks.reserve(entries.size());
+  std::vector<Describe> describe;
+  for (const Entry& e : entries) {
+    blocks.push_back(e.block);
+    bool known = false;
+    for (const Describe& d : describe) {
+      known = known || (d.segment->segment_id == e.segment->segment_id && d.tag == e.tag);
+    }
+    if (!known) describe.push_back(Describe{e.segment, e.tag});
+  }
+  thread_.post([weak = weak_from_this(), executor = executor_, blocks = std::move(blocks),
+                describe = std::move(describe),
+                entries = std::move(entries)](store::DataCache& cache) mutable {
+    // put_blocks takes a contiguous array: the copy is made here, off the network thread.
+    std::vector<pccrc::VerifiedBlock> copies;
+    copies.reserve(blocks.size());
+    for (const auto& block : blocks) copies.push_back(*block);
+    const std::uint32_t status = commit(cache, std::move(copies), describe);
+    boost::asio::post(executor, [weak, entries = std::move(entries), status]() mutable {
+      if (auto self = weak.lock()) self->on_committed(std::move(entries), status);
+    });
+  });
+}
+
+void CacheFront::on_committed(std::vector<Entry> entries, std::uint32_t status) {
+  --in_flight_;
+  ++commits_;
+  auto next = std::make_shared<PendingBlocks>(*pending_);
+  for (const Entry& e : entries) {
+    // A block put again since (another peer, AddData) stays pending for its own commit.
+    auto it = next->find(BlockKey{e.block->segment_id(), e.block->index()});
+    if (it != next->end() && it->second == e.block) next->erase(it);
+  }
+  pending_ = std::move(next);
+  if (status != ERROR_SUCCESS) {
+    spdlog::warn("data cache: {} verified block(s) could not be stored", entries.size());
+  }
+  for (Entry& e : entries) {
+    if (e.committed) e.committed(status);
+  }
+  if (in_flight_ == 0) send_batch();
+}
+
+void CacheFront::post_after_puts(CacheExecutor::Job job) {
+  // The cache thread runs jobs in order: the batch, then `job`.
+  send_batch();
+  thread_.post(std::move(job));
+}
+
+std::uint64_t CacheFront::listen(const crypto::Digest& segment_id, Listener listener) {
+  const std::uint64_t token = next_token_++;
+  listeners_.emplace(token, std::make_pair(segment_id, std::move(listener)));
+  by_segment_.emplace(segment_id, token);
+  return token;
+}
+
+void CacheFront::unlisten(std::uint64_t token) {
+  auto it = listeners_.find(token);
+  if (it == listeners_.end()) return;
+  auto [first, last] = by_segment_.equal_range(it->second.first);
+  for (auto s = first; s != last; ++s) {
+    if (s->second == token) {
+      by_segment_.erase(s);
+      break;
+    }
+  }
+  listeners_.erase(it);
+}
+
+}  // namespace peerdist::service
