@@ -242,7 +242,7 @@ Result<ProbeMatchV2> read_v2_held(pugi::xml_node match, pugi::xml_node scopes,
   if (bits->empty()) return Unexpected(error_at(scopes, "wsd:Scopes", "no presence bits"));
   ProbeMatchV2 held;
   held.segments.reserve(bits->size() * 4);
-  for (std::uint8_t byte : *bits) {
+  for (const unsigned byte : *bits) {
     for (unsigned shift = 8; shift != 0; shift -= 2) {
       held.segments.push_back(
           SegmentPresence{((byte >> (shift - 1)) & 1U) != 0, ((byte >> (shift - 2)) & 1U) != 0});
