@@ -35,7 +35,7 @@ Result<Envelope> read_envelope(pugi::xml_node root) {
     if (!name) return Unexpected(name.error());
     return Unexpected(
         error_at(root, "soap:Envelope",
-                 "the root element is not a SOAP 1.2 Envelope (" + std::string(root.name()) + ")"));
+                 detail::cat("the root element is not a SOAP 1.2 Envelope (", root.name(), ")")));
   }
   Envelope e;
   auto header = detail::required_child(root, kSoapNamespace, "Header", "soap:Header");
@@ -196,7 +196,7 @@ Result<std::vector<std::string>> read_xaddrs(pugi::xml_node match) {
     auto normal = normalize_xaddr(entry);
     if (!normal) {
       return Unexpected(error_at(*node, "wsd:XAddrs",
-                                 "'" + std::string(entry.substr(0, 80)) + "' is not host:port"));
+                                 detail::cat("'", entry.substr(0, 80), "' is not host:port")));
     }
     xaddrs.push_back(std::move(*normal));
   }
@@ -332,7 +332,7 @@ Expected<DecodedProbe, DecodeError> decode_probe(std::span<const std::uint8_t> d
     const std::string_view expected = probe.version == Version::v1 ? kV1MatchBy : kV2MatchBy;
     if (detail::trim(match_by.value()) != expected) {
       return Unexpected(error_at(*scopes, "wsd:Scopes@MatchBy",
-                                 "must be " + std::string(expected) + " for this version"));
+                                 detail::cat("must be ", expected, " for this version")));
     }
   }
   auto text = read_scopes_text(*scopes);
@@ -352,7 +352,7 @@ Expected<ProbeMatch, DecodeError> decode_probe_match(std::span<const std::uint8_
   if (!envelope) return Unexpected(envelope.error());
   if (envelope->action_text != kProbeMatchesAction) {
     return Unexpected(
-        error_at(envelope->action, "wsa:Action", "must be " + std::string(kProbeMatchesAction)));
+        error_at(envelope->action, "wsa:Action", detail::cat("must be ", kProbeMatchesAction)));
   }
   ProbeMatch match;
   auto message_id = read_uri(envelope->header, kWsaNamespace, "MessageID", "wsa:MessageID");

@@ -101,9 +101,12 @@ Result<pugi::xml_node> load(pugi::xml_document& doc, std::span<const std::uint8_
 
 std::optional<std::string_view> namespace_of(pugi::xml_node scope, std::string_view prefix) {
   if (prefix == kXmlPrefix) return kXmlNamespace;
-  const std::string attribute = prefix.empty()
-                                    ? std::string(kXmlnsAttribute)
-                                    : std::string(kXmlnsAttribute) + ':' + std::string(prefix);
+  // Appended piece by piece: GCC 12 -O3 reports a false -Wrestrict for string + char + string.
+  std::string attribute(kXmlnsAttribute);
+  if (!prefix.empty()) {
+    attribute.push_back(':');
+    attribute.append(prefix);
+  }
   for (pugi::xml_node node = scope; node && node.type() == pugi::node_element;
        node = node.parent()) {
     if (const pugi::xml_attribute a = node.attribute(attribute.c_str())) {
@@ -123,12 +126,12 @@ Result<QName> resolve_qname(pugi::xml_node scope, std::string_view token, std::s
   const std::string_view local = colon == std::string_view::npos ? token : token.substr(colon + 1);
   if (local.empty() || (colon != std::string_view::npos && prefix.empty()) ||
       local.find(':') != std::string_view::npos) {
-    return Unexpected(error_at(scope, field, "'" + std::string(token) + "' is not a QName"));
+    return Unexpected(error_at(scope, field, cat("'", token, "' is not a QName")));
   }
   const auto uri = namespace_of(scope, prefix);
   if (!uri) {
     return Unexpected(
-        error_at(scope, field, "prefix '" + std::string(prefix) + "' is not bound to a namespace"));
+        error_at(scope, field, cat("prefix '", prefix, "' is not bound to a namespace")));
   }
   return QName{*uri, local};
 }
@@ -169,7 +172,7 @@ Result<pugi::xml_node> required_child(pugi::xml_node parent, std::string_view ur
                                       std::string_view local, std::string_view field) {
   auto found = optional_child(parent, uri, local, field);
   if (found && !*found) {
-    return Unexpected(error_at(parent, field, "missing in " + std::string(parent.name())));
+    return Unexpected(error_at(parent, field, cat("missing in ", parent.name())));
   }
   return found;
 }
