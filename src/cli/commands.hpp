@@ -22,5 +22,7 @@ void add_service_commands(CLI::App& app, Runner& chosen);
 void add_status_command(CLI::App& app, Runner& chosen);
 // cache [--json], cache clear: the data cache, through peerdistd.
 void add_cache_command(CLI::App& app, Runner& chosen);
+// fetch CI -o FILE [--origin FILE]: a content by its CI, through peerdistd (cache, peers).
+void add_fetch_command(CLI::App& app, Runner& chosen);
 
 }  // namespace peerdist::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_service_commands(app, chosen);
   add_status_command(app, chosen);
   add_cache_command(app, chosen);
+  add_fetch_command(app, chosen);
 
   try {
     app.parse(argc, argv);
