@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "peerdist/util/hex.hpp"
 
@@ -13,6 +16,9 @@ namespace peerdist::store {
 namespace {
 
 constexpr std::string_view kSuffix = ".seg";
+
+// fdatasyncs of one batch in flight at once (see sync_data()).
+constexpr std::size_t kMaxSyncThreads = 16;
 
 StoreError errno_error(int err, std::string_view what, const std::filesystem::path& path) {
   const std::error_code ec(err, std::generic_category());
@@ -85,20 +91,42 @@ Expected<FileDescriptor, StoreError> SegmentFiles::write(const crypto::Digest& s
 }
 
 Expected<void, StoreError> SegmentFiles::sync_data(std::span<const FileDescriptor> files) {
+  // The first error any fdatasync met (0: none).
+  std::atomic<int> first_error{0};
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next.fetch_add(1); i < files.size(); i = next.fetch_add(1)) {
+      int result = 0;
+      while ((result = ::fdatasync(files[i].get())) != 0 && errno == EINTR) {
+      }
+      if (result != 0) {
+        int none = 0;
+        first_error.compare_exchange_strong(none, errno);
+      }
+    }
+  };
   if (files.size() > 1) {
-    // Only a hint: a failure here shows again, and is reported, at fdatasync.
+    // Starts the write-back of every file at once: the disk sees the writes together.
     for (const FileDescriptor& fd : files) {
-      (void)::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+      (void)::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint; fdatasync reports
     }
+    std::vector<std::jthread> helpers;
+    const std::size_t wanted = std::min(files.size(), kMaxSyncThreads) - 1;
+    try {
+      while (helpers.size() < wanted) helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No more threads now: fewer do the same work.
+    }
+    work();
+    helpers.clear();  // joins
+  } else {
+    work();
   }
-  for (const FileDescriptor& fd : files) {
-    while (::fdatasync(fd.get()) != 0) {
-      if (errno == EINTR) continue;
-      const std::error_code ec(errno, std::generic_category());
-      return Unexpected(StoreError{
-          errno == ENOSPC || errno == EDQUOT ? StoreErrc::disk_full : StoreErrc::io_error,
-          "cannot sync a segment file: " + ec.message()});
-    }
+  if (const int err = first_error.load(); err != 0) {
+    const std::error_code ec(err, std::generic_category());
+    return Unexpected(
+        StoreError{err == ENOSPC || err == EDQUOT ? StoreErrc::disk_full : StoreErrc::io_error,
+                   "cannot sync a segment file: " + ec.message()});
   }
   return {};
 }
