@@ -143,7 +143,10 @@ class DataCache {
 
   // Stores verified blocks of described segments, durably, in one transaction (group commit:
   // callers batch what arrives close together). Blocks already present are skipped.
-  // invalid_argument when a block's segment was not described.
+  // invalid_argument, and nothing stored, when a block's segment was not described or the
+  // block does not fit it (index or length); disk_full or io_error when the bytes cannot be
+  // written (then nothing is marked present). An error of the eviction that follows a
+  // successful store is returned too (the blocks are stored; the limit is applied next time).
   [[nodiscard]] Expected<void, StoreError> put_blocks(std::span<const pccrc::VerifiedBlock> blocks);
 
   // The bytes of a present block (and marks the segment used), or nullopt. A block whose file
