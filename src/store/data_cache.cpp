@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -41,6 +42,16 @@ constexpr std::chrono::seconds kTouchWriteInterval{60};
 // The share of the file system a cache may fill when CacheLimits::max_bytes is 0.
 constexpr std::uint64_t kDefaultShareDivisor = 20;  // 5%
 
+// Segment files a checkpoint holds open at once: a checkpoint after 30 s of V2 downloads may
+// have hundreds of thousands to sync, and peerdistd's descriptors are limited (a soft
+// RLIMIT_NOFILE of 1024 is common) and shared with its sockets.
+constexpr std::size_t kSyncFilesPerRound = 256;
+
+// Deleted segments (checkpoint mode) remembered until a durable commit: past this many, the
+// next put_blocks() makes the deletions durable (one FULL commit) rather than let the set grow
+// (about 100 bytes each). One sync per 4096 evicted segments is nothing next to the writes.
+constexpr std::size_t kMaxUndurableDeletions = 4096;
+
 // --- The schema, one migration per version (never edited once released). ---
 constexpr std::array<const char*, DataCache::kSchemaVersion> kMigrations = {
     // 0 -> 1
@@ -75,13 +86,32 @@ CREATE TABLE tags (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX tags_by_segment ON tags (segment);
 )sql",
+    // 1 -> 2: SyncPolicy::checkpoint
+    R"sql(
+-- 1: blocks were written since the segment's file was last fdatasync'ed (checkpoint mode); an
+-- OS crash before the next checkpoint may have lost them. Added last, after the descriptor:
+-- it is read through segments_unsynced, never by scanning rows.
+ALTER TABLE segments ADD COLUMN unsynced INTEGER NOT NULL DEFAULT 0 CHECK (unsynced IN (0, 1));
+CREATE INDEX segments_unsynced ON segments (id) WHERE unsynced = 1;
+
+-- What open() needs of the previous run: the kernel boot ID it ran under (a reboot since then
+-- may have lost unsynced writes) and whether it closed cleanly. syncs counts durable commits:
+-- each changes it, because a commit that changes no page writes nothing and syncs nothing.
+CREATE TABLE last_open (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  boot_id        TEXT    NOT NULL,
+  clean_shutdown INTEGER NOT NULL CHECK (clean_shutdown IN (0, 1)),
+  syncs          INTEGER NOT NULL
+) STRICT;
+)sql",
 };
 
 namespace sql {
 
 // synchronous=FULL: in WAL mode, NORMAL syncs only at checkpoints, so a commit marking blocks
 // present could be lost to a power cut after put_blocks() returned (harmless for the data, but
-// the caller was told they are stored). foreign_keys: for the tags' cascade.
+// the caller was told they are stored). In checkpoint mode the relaxed commits switch to NORMAL
+// (Impl::begin_write). foreign_keys: for the tags' cascade.
 constexpr const char* kConnectionPragmas =
     "PRAGMA synchronous = FULL;"
     "PRAGMA foreign_keys = ON;";
@@ -93,7 +123,8 @@ constexpr const char* kConnectionPragmas =
   "bytes_present, first_cached, last_used "
 constexpr std::string_view kSelectRow = PEERDIST_ROW_COLUMNS "FROM segments WHERE segment_id = ?1";
 constexpr std::string_view kSelectRowAndDescriptor =
-    PEERDIST_ROW_COLUMNS ", descriptor FROM segments WHERE segment_id = ?1";
+    PEERDIST_ROW_COLUMNS ", descriptor, unsynced FROM segments WHERE segment_id = ?1";
+constexpr std::string_view kUnsyncedRows = PEERDIST_ROW_COLUMNS "FROM segments WHERE unsynced = 1";
 constexpr std::string_view kAllRows = PEERDIST_ROW_COLUMNS ", descriptor FROM segments";
 #undef PEERDIST_ROW_COLUMNS
 
@@ -109,10 +140,25 @@ constexpr std::string_view kInsertTag =
 
 constexpr std::string_view kUpdatePresence =
     "UPDATE segments SET present = ?2, present_count = ?3, bytes_present = ?4, "
-    "first_cached = ?5, last_used = ?6 WHERE id = ?1";
+    "first_cached = ?5, last_used = ?6, unsynced = ?7 WHERE id = ?1";
 // Presence only (a block forgotten): neither time changes.
 constexpr std::string_view kSetPresence =
     "UPDATE segments SET present = ?2, present_count = ?3, bytes_present = ?4 WHERE id = ?1";
+// After a reboot: the blocks of an unsynced segment are gone (the segment stays described).
+constexpr std::string_view kDropPresence =
+    "UPDATE segments SET present = ?2, present_count = 0, bytes_present = 0, unsynced = 0 "
+    "WHERE id = ?1";
+constexpr std::string_view kUnsyncedSegments = "SELECT segment_id FROM segments WHERE unsynced = 1";
+constexpr const char* kMarkSynced = "UPDATE segments SET unsynced = 0 WHERE unsynced = 1";
+
+constexpr std::string_view kLastOpen = "SELECT boot_id, clean_shutdown FROM last_open WHERE id = 1";
+constexpr std::string_view kRecordOpen =
+    "INSERT INTO last_open (id, boot_id, clean_shutdown, syncs) VALUES (1, CAST(?1 AS TEXT), 0, 1) "
+    "ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id, clean_shutdown = 0, "
+    "syncs = syncs + 1";
+constexpr const char* kCountSync = "UPDATE last_open SET syncs = syncs + 1 WHERE id = 1";
+constexpr const char* kRecordCleanShutdown = "UPDATE last_open SET clean_shutdown = 1 WHERE id = 1";
+
 constexpr std::string_view kTouch =
     "UPDATE segments SET last_used = max(last_used, ?2) WHERE id = ?1";
 
@@ -135,7 +181,8 @@ constexpr std::string_view kTotalBytes = "SELECT coalesce(sum(bytes_present), 0)
 constexpr std::string_view kUsage =
     "SELECT count(*), "
     "coalesce(sum(present_count = (segment_length + block_size - 1) / block_size), 0), "
-    "coalesce(sum(present_count), 0), coalesce(sum(bytes_present), 0), min(first_cached) "
+    "coalesce(sum(present_count), 0), coalesce(sum(bytes_present), 0), min(first_cached), "
+    "(SELECT count(*) FROM segments WHERE unsynced = 1) "
     "FROM segments";
 
 }  // namespace sql
@@ -192,6 +239,21 @@ cache_record::RawRow raw_row(const Statement& s) {
   raw.first_cached = s.column_int64(8);
   raw.last_used = s.column_int64(9);
   return raw;
+}
+
+// The kernel's boot ID (a random UUID drawn at every boot), or "" when it cannot be read.
+std::string read_boot_id(const std::filesystem::path& file) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open is variadic by definition
+  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return {};
+  std::array<char, 128> buffer{};
+  const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+  if (n <= 0) return {};
+  std::string id(buffer.data(), static_cast<std::size_t>(n));
+  while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())) != 0) id.pop_back();
+  // A UUID is 36 characters; anything much longer is not a boot ID.
+  if (static_cast<std::size_t>(n) == buffer.size()) return {};
+  return id;
 }
 
 std::uint64_t bytes_of(const cache_record::Geometry& g, const BlockBitmap& present) {
@@ -255,7 +317,10 @@ struct DataCache::Impl {
   CacheLimits limits;
   std::uint64_t effective_max_bytes = 0;
   std::function<std::chrono::sys_seconds()> clock;
+  SyncPolicy policy = SyncPolicy::checkpoint;
   std::optional<std::filesystem::path> moved_aside;
+  DataCacheOpenReport open_report;
+  bool opened = false;  // open() finished: closing records a clean shutdown
   Database db;
   // Prepared once: the statements of every put_blocks() and read_block().
   Statement select_row;
@@ -266,9 +331,22 @@ struct DataCache::Impl {
   std::unordered_map<std::int64_t, std::int64_t> pending_touches;  // row id -> last used
   std::chrono::sys_seconds touches_written{};
 
+  // The connection's `synchronous` setting: FULL unless a relaxed commit set NORMAL.
+  bool full_sync = true;
+  // Checkpoint mode: segments whose rows a relaxed commit deleted and whose files are gone. An
+  // OS crash may undo such a deletion (the row comes back, marking blocks present and synced)
+  // while the unlink stays done; so before put_blocks() creates one of these files again, a
+  // durable commit makes the deletion permanent. Emptied by every durable commit.
+  std::unordered_set<std::string> undurable_deletions;
+
   ~Impl() {
-    // Best effort: a lost touch costs LRU precision only.
-    if (db && !pending_touches.empty()) (void)write_touches_now();
+    // Best effort: a failure leaves the shutdown unclean (unsynced blocks are dropped only if
+    // the OS crashes before the next open), and a lost touch costs LRU precision only.
+    if (db && opened) {
+      (void)checkpoint(true);
+    } else if (db && !pending_touches.empty()) {
+      (void)write_touches_now();
+    }
     // Statements before the connection.
     touch = Statement();
     update_presence = Statement();
@@ -334,11 +412,50 @@ struct DataCache::Impl {
     touches_written = now();
   }
 
+  // Commits that may be relaxed (synchronous = NORMAL in checkpoint mode: durable against a
+  // process crash, and consistent always, but an OS crash may roll them back) and those that
+  // must reach the disk before the call returns.
+  enum class Commit { relaxed, durable };
+
+  // Begins a write transaction whose commit() is as durable as `kind` and the policy say.
+  Expected<Transaction, StoreError> begin_write(Commit kind) {
+    const bool full = kind == Commit::durable || policy == SyncPolicy::every_batch;
+    if (full != full_sync) {
+      // Outside any transaction, as SQLite requires; it applies to the next commits.
+      if (auto set = db.exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+          !set) {
+        return Unexpected(set.error());
+      }
+      full_sync = full;
+    }
+    return Transaction::begin(db, Transaction::Kind::immediate);
+  }
+
+  // Commits what begin_write() began. A durable commit in checkpoint mode counts itself in
+  // last_open.syncs, so that it always writes (and syncs) a page: it then makes every relaxed
+  // commit before it durable too, deletions included.
+  Expected<void, StoreError> commit(Transaction& transaction) {
+    const bool makes_earlier_durable = full_sync && policy == SyncPolicy::checkpoint;
+    if (makes_earlier_durable) {
+      if (auto counted = db.exec(sql::kCountSync); !counted) return counted;
+    }
+    if (auto committed = transaction.commit(); !committed) return committed;
+    if (makes_earlier_durable) undurable_deletions.clear();
+    return {};
+  }
+
+  // One durable commit and nothing else: the deletions before it can no longer be undone.
+  Expected<void, StoreError> make_deletions_durable() {
+    auto transaction = begin_write(Commit::durable);
+    if (!transaction) return Unexpected(std::move(transaction).error());
+    return commit(*transaction);
+  }
+
   Expected<void, StoreError> write_touches_now() {
-    auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
+    auto transaction = begin_write(Commit::relaxed);
     if (!transaction) return Unexpected(std::move(transaction).error());
     if (auto done = write_touches(); !done) return done;
-    if (auto committed = transaction->commit(); !committed) return committed;
+    if (auto committed = commit(*transaction); !committed) return committed;
     touches_committed();
     return {};
   }
@@ -371,12 +488,15 @@ struct DataCache::Impl {
   // be removed now is an orphan the next open() removes.
   void forget_victims(const std::vector<Victim>& victims) {
     for (const Victim& v : victims) {
+      if (!full_sync) undurable_deletions.insert(key_of(v.segment_id));
       (void)files.remove(v.segment_id);
       pending_touches.erase(v.id);
       bytes_total -= std::min(bytes_total, v.bytes);
     }
   }
 
+  Expected<std::uint64_t, StoreError> checkpoint(bool closing);
+  Expected<void, StoreError> recover_after_crash(const std::string& boot_id);
   Expected<std::uint64_t, StoreError> evict();
   Expected<void, StoreError> reconcile();
   Expected<void, StoreError> forget_missing(const Row& row);
@@ -386,7 +506,7 @@ struct DataCache::Impl {
 
 Expected<std::uint64_t, StoreError> DataCache::Impl::evict() {
   const std::chrono::sys_seconds t = now();
-  auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
+  auto transaction = begin_write(Commit::relaxed);
   if (!transaction) return Unexpected(std::move(transaction).error());
   // The uses read_block() recorded count for the LRU order below.
   if (auto done = write_touches(); !done) return Unexpected(done.error());
@@ -424,7 +544,7 @@ Expected<std::uint64_t, StoreError> DataCache::Impl::evict() {
     }
   }
   if (auto done = delete_rows(victims); !done) return Unexpected(done.error());
-  if (auto committed = transaction->commit(); !committed) return Unexpected(committed.error());
+  if (auto committed = commit(*transaction); !committed) return Unexpected(committed.error());
   touches_committed();
   forget_victims(victims);
   return victims.size();
@@ -473,7 +593,7 @@ Expected<void, StoreError> DataCache::Impl::reconcile() {
     }
   }
   if (!bad_rows.empty() || !fixes.empty()) {
-    auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
+    auto transaction = begin_write(Commit::durable);
     if (!transaction) return Unexpected(std::move(transaction).error());
     std::vector<Victim> victims;
     for (const std::int64_t id : bad_rows) victims.push_back({id, {}, 0});
@@ -481,7 +601,7 @@ Expected<void, StoreError> DataCache::Impl::reconcile() {
     for (const Fix& fix : fixes) {
       if (auto done = set_presence(fix.id, fix.present, fix.bytes); !done) return done;
     }
-    if (auto committed = transaction->commit(); !committed) return committed;
+    if (auto committed = commit(*transaction); !committed) return committed;
   }
   auto removed =
       files.remove_unknown([&kept](const crypto::Digest& id) { return kept.contains(key_of(id)); });
@@ -503,12 +623,118 @@ Expected<void, StoreError> DataCache::Impl::forget_missing(const Row& row) {
     if (!size->has_value() || **size < end) present.reset(i);
   }
   const std::uint64_t bytes = bytes_of(row.geometry, present);
-  auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
+  // Durable: a rolled-back forget would mark blocks present again over a file that a later put
+  // may have extended with bytes not yet on disk. (Rare: the file was edited under the cache.)
+  auto transaction = begin_write(Commit::durable);
   if (!transaction) return Unexpected(std::move(transaction).error());
   if (auto done = set_presence(row.id, present, bytes); !done) return done;
-  if (auto committed = transaction->commit(); !committed) return committed;
+  if (auto committed = commit(*transaction); !committed) return committed;
   bytes_total -= std::min(bytes_total, row.bytes_present - bytes);
   return {};
+}
+
+// --- Checkpoint and recovery ---
+
+Expected<std::uint64_t, StoreError> DataCache::Impl::checkpoint(bool closing) {
+  std::vector<crypto::Digest> unsynced;
+  {
+    auto select = Statement::prepare(db, sql::kUnsyncedSegments);
+    if (!select) return Unexpected(std::move(select).error());
+    for (;;) {
+      auto row = select->step();
+      if (!row) return Unexpected(std::move(row).error());
+      if (!*row) break;
+      unsynced.emplace_back(select->column_blob(0));
+    }
+  }
+  if (unsynced.empty() && undurable_deletions.empty() && !closing) return 0;
+
+  // The files first, a round of them at a time; only then the commit that says they are synced.
+  // A file that is missing has nothing to sync (the next read or open drops its blocks).
+  for (std::size_t first = 0; first < unsynced.size(); first += kSyncFilesPerRound) {
+    std::vector<FileDescriptor> round;
+    const std::size_t end = std::min(unsynced.size(), first + kSyncFilesPerRound);
+    for (std::size_t i = first; i < end; ++i) {
+      auto fd = files.open_for_sync(unsynced[i]);
+      if (!fd) return Unexpected(std::move(fd).error());
+      if (fd->has_value()) round.push_back(std::move(**fd));
+    }
+    if (auto synced = SegmentFiles::sync_data(round); !synced) return Unexpected(synced.error());
+  }
+
+  auto transaction = begin_write(Commit::durable);
+  if (!transaction) return Unexpected(std::move(transaction).error());
+  if (auto done = write_touches(); !done) return Unexpected(done.error());
+  // Every unsynced row was in the list: this connection is the only writer, and the cache
+  // thread made no put in between.
+  if (auto done = db.exec(sql::kMarkSynced); !done) return Unexpected(done.error());
+  if (closing) {
+    if (auto done = db.exec(sql::kRecordCleanShutdown); !done) return Unexpected(done.error());
+  }
+  if (auto committed = commit(*transaction); !committed) return Unexpected(committed.error());
+  touches_committed();
+  return unsynced.size();
+}
+
+Expected<void, StoreError> DataCache::Impl::recover_after_crash(const std::string& boot_id) {
+  auto transaction = begin_write(Commit::durable);
+  if (!transaction) return Unexpected(std::move(transaction).error());
+  {
+    auto last = Statement::prepare(db, sql::kLastOpen);
+    if (!last) return Unexpected(std::move(last).error());
+    auto found = last->step();
+    if (!found) return Unexpected(std::move(found).error());
+    if (*found) {
+      const std::string previous = last->column_text(0);
+      open_report.previous_shutdown_clean = last->column_int64(1) == 1;
+      open_report.rebooted = boot_id.empty() || previous.empty() || previous != boot_id;
+    } else {
+      // A new cache, or one this version never opened: nothing can be unsynced, but should
+      // something be, not knowing counts as a reboot.
+      open_report.previous_shutdown_clean = true;
+      open_report.rebooted = true;
+    }
+  }
+  // A clean shutdown leaves no segment unsynced, so after one this drops nothing; the rule does
+  // not rely on the flag.
+  if (open_report.rebooted) {
+    auto rows = Statement::prepare(db, sql::kUnsyncedRows);
+    auto drop = Statement::prepare(db, sql::kDropPresence);
+    if (!rows) return Unexpected(std::move(rows).error());
+    if (!drop) return Unexpected(std::move(drop).error());
+    std::vector<std::pair<std::int64_t, BlockBitmap>> dropped;
+    for (;;) {
+      auto step = rows->step();
+      if (!step) return Unexpected(std::move(step).error());
+      if (!*step) break;
+      // A row that does not decode is the reconcile's to delete.
+      auto row = cache_record::decode_row(raw_row(*rows));
+      if (!row) continue;
+      if (row->present.count() > 0) {
+        ++open_report.dropped_segments;
+        open_report.dropped_blocks += row->present.count();
+        open_report.dropped_bytes += row->bytes_present;
+      }
+      dropped.emplace_back(row->id, BlockBitmap(row->geometry.block_count()));
+    }
+    rows->reset();
+    for (const auto& [id, none] : dropped) {
+      drop->bind(1, id).bind(2, none.bytes());
+      if (auto done = drop->run(); !done) return done;
+      drop->reset();
+    }
+  }
+  {
+    auto record = Statement::prepare(db, sql::kRecordOpen);
+    if (!record) return Unexpected(std::move(record).error());
+    const std::span<const std::uint8_t> text(reinterpret_cast<const std::uint8_t*>(boot_id.data()),
+                                             boot_id.size());
+    record->bind(1, text);
+    if (auto done = record->run(); !done) return done;
+  }
+  // Durable, with a page changed whatever the state (syncs): the relaxed commits of a process
+  // that crashed are on disk before the reconcile deletes a file by what they say.
+  return transaction->commit();
 }
 
 // --- Open ---
@@ -535,6 +761,7 @@ Expected<DataCache, StoreError> DataCache::open(const std::filesystem::path& dir
   impl->files = SegmentFiles(dir / kSegmentsDirName);
   impl->limits = limits;
   impl->clock = options.clock;
+  impl->policy = options.sync_policy;
 
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open is variadic by definition
   impl->dir_lock.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -585,10 +812,15 @@ Expected<DataCache, StoreError> DataCache::open(const std::filesystem::path& dir
     *statement = std::move(*prepared);
   }
   if (auto made = impl->files.create_dir(); !made) return failed(made.error());
+  // Before the reconcile: it trusts the rows to say which blocks the files hold.
+  if (auto done = impl->recover_after_crash(read_boot_id(options.boot_id_file)); !done) {
+    return failed(done.error());
+  }
   if (auto done = impl->reconcile(); !done) return failed(done.error());
   if (auto measured = impl->update_effective_limit(); !measured) return failed(measured.error());
   impl->touches_written = impl->now();
   if (auto evicted = impl->evict(); !evicted) return failed(std::move(evicted).error());
+  impl->opened = true;
   return DataCache(std::move(impl));
 }
 
@@ -605,6 +837,11 @@ const std::filesystem::path& DataCache::dir() const noexcept {
 const std::optional<std::filesystem::path>& DataCache::moved_aside() const noexcept {
   static const std::optional<std::filesystem::path> none;
   return impl_ ? impl_->moved_aside : none;
+}
+
+const DataCacheOpenReport& DataCache::open_report() const noexcept {
+  static const DataCacheOpenReport none;
+  return impl_ ? impl_->open_report : none;
 }
 
 void DataCache::set_limits(CacheLimits limits) {
@@ -632,7 +869,9 @@ Expected<void, StoreError> DataCache::describe(std::span<const pccrc::SegmentDes
     if (auto ok = check_self_consistent(d); !ok) return failed(ok.error());
   }
   const std::int64_t t = seconds_of(impl_->now());
-  auto transaction = Transaction::begin(impl_->db, Transaction::Kind::immediate);
+  // Relaxed in checkpoint mode: a description an OS crash rolls back is described again by the
+  // next CI, and the blocks put after it were rolled back with it.
+  auto transaction = impl_->begin_write(Impl::Commit::relaxed);
   if (!transaction) return failed(std::move(transaction).error());
   auto select = Statement::prepare(impl_->db, sql::kSelectDescriptor);
   auto insert = Statement::prepare(impl_->db, sql::kInsertSegment);
@@ -683,7 +922,7 @@ Expected<void, StoreError> DataCache::describe(std::span<const pccrc::SegmentDes
       label->reset();
     }
   }
-  if (auto committed = transaction->commit(); !committed) return failed(committed.error());
+  if (auto committed = impl_->commit(*transaction); !committed) return failed(committed.error());
   return {};
 }
 
@@ -732,7 +971,23 @@ Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::Verified
     target.writes.push_back({g.block_offset(index), block.bytes()});
   }
 
-  // The bytes first, durably; only then the rows that say they are there.
+  // A file whose segment's deletion an OS crash could still undo is not created again before
+  // that deletion is durable (see Impl::undurable_deletions).
+  if (!impl_->undurable_deletions.empty()) {
+    const bool recreates = std::any_of(targets.begin(), targets.end(), [&](const Target& target) {
+      return !target.writes.empty() &&
+             impl_->undurable_deletions.contains(key_of(target.row.segment_id));
+    });
+    if (recreates || impl_->undurable_deletions.size() > kMaxUndurableDeletions) {
+      if (auto durable = impl_->make_deletions_durable(); !durable) return failed(durable.error());
+    }
+  }
+
+  // The bytes first; only then the rows that say they are there. every_batch: durably, so that
+  // the commit below also says the segments' files are synced (fdatasync syncs the whole file,
+  // blocks an earlier checkpoint-mode put left unsynced included). checkpoint: in the page
+  // cache, which a process crash does not lose; the commit marks the segments unsynced.
+  const bool sync_now = impl_->policy == SyncPolicy::every_batch;
   {
     std::vector<FileDescriptor> written;
     for (const Target& target : targets) {
@@ -742,11 +997,13 @@ Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::Verified
       written.push_back(std::move(*fd));
     }
     if (written.empty()) return {};
-    if (auto synced = SegmentFiles::sync_data(written); !synced) return failed(synced.error());
+    if (sync_now) {
+      if (auto synced = SegmentFiles::sync_data(written); !synced) return failed(synced.error());
+    }
   }
 
   const std::chrono::sys_seconds t = impl_->now();
-  auto transaction = Transaction::begin(impl_->db, Transaction::Kind::immediate);
+  auto transaction = impl_->begin_write(Impl::Commit::relaxed);
   if (!transaction) return failed(std::move(transaction).error());
   if (auto done = impl_->write_touches(); !done) return failed(done.error());
   std::uint64_t added = 0;
@@ -759,11 +1016,12 @@ Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::Verified
         .bind(3, std::int64_t{target.present.count()})
         .bind(4, static_cast<std::int64_t>(target.row.bytes_present + target.added))
         .bind(5, seconds_of(was_empty ? t : target.row.first_cached))
-        .bind(6, seconds_of(t));
+        .bind(6, seconds_of(t))
+        .bind(7, std::int64_t{sync_now ? 0 : 1});
     if (auto done = impl_->update_presence.run(); !done) return failed(done.error());
     added += target.added;
   }
-  if (auto committed = transaction->commit(); !committed) return failed(committed.error());
+  if (auto committed = impl_->commit(*transaction); !committed) return failed(committed.error());
   impl_->touches_committed();
   impl_->bytes_total += added;
 
@@ -838,6 +1096,7 @@ Expected<std::optional<SegmentState>, StoreError> DataCache::segment(
   state.present_count = row->present.count();
   state.first_cached = row->first_cached;
   state.last_used = row->last_used;
+  state.unsynced = select->column_int64(11) != 0;
   if (const auto pending = impl_->pending_touches.find(row->id);
       pending != impl_->pending_touches.end()) {
     state.last_used =
@@ -855,7 +1114,7 @@ Expected<std::uint64_t, StoreError> DataCache::flush(const ContentTag& tag) {
     return Unexpected(impl_->fail(std::move(e), kOperation));
   };
   const std::span<const std::uint8_t> tag_bytes(tag);
-  auto transaction = Transaction::begin(impl_->db, Transaction::Kind::immediate);
+  auto transaction = impl_->begin_write(Impl::Commit::relaxed);
   if (!transaction) return failed(std::move(transaction).error());
   std::vector<Victim> victims;
   {
@@ -873,7 +1132,7 @@ Expected<std::uint64_t, StoreError> DataCache::flush(const ContentTag& tag) {
     if (auto done = unlabel->run(); !done) return failed(done.error());
   }
   if (auto done = impl_->delete_rows(victims); !done) return failed(done.error());
-  if (auto committed = transaction->commit(); !committed) return failed(committed.error());
+  if (auto committed = impl_->commit(*transaction); !committed) return failed(committed.error());
   impl_->forget_victims(victims);
   return victims.size();
 }
@@ -881,12 +1140,13 @@ Expected<std::uint64_t, StoreError> DataCache::flush(const ContentTag& tag) {
 Expected<void, StoreError> DataCache::clear() {
   if (!impl_) return Unexpected(closed_error());
   constexpr std::string_view kOperation = "cannot clear";
-  auto transaction = Transaction::begin(impl_->db, Transaction::Kind::immediate);
+  // Durable: the files of every segment go after it, and no deletion set could name them all.
+  auto transaction = impl_->begin_write(Impl::Commit::durable);
   if (!transaction) return Unexpected(impl_->fail(std::move(transaction).error(), kOperation));
   if (auto done = impl_->db.exec(sql::kDeleteEverything); !done) {
     return Unexpected(impl_->fail(done.error(), kOperation));
   }
-  if (auto committed = transaction->commit(); !committed) {
+  if (auto committed = impl_->commit(*transaction); !committed) {
     return Unexpected(impl_->fail(committed.error(), kOperation));
   }
   impl_->pending_touches.clear();
@@ -903,6 +1163,13 @@ Expected<std::uint64_t, StoreError> DataCache::evict() {
   auto evicted = impl_->evict();
   if (!evicted) return Unexpected(impl_->fail(std::move(evicted).error(), "cannot evict"));
   return evicted;
+}
+
+Expected<std::uint64_t, StoreError> DataCache::checkpoint() {
+  if (!impl_) return Unexpected(closed_error());
+  auto synced = impl_->checkpoint(false);
+  if (!synced) return Unexpected(impl_->fail(std::move(synced).error(), "cannot checkpoint"));
+  return synced;
 }
 
 Expected<CacheUsage, StoreError> DataCache::usage() {
@@ -925,6 +1192,7 @@ Expected<CacheUsage, StoreError> DataCache::usage() {
   if (!query->column_is_null(4)) {
     usage.oldest = std::chrono::sys_seconds{std::chrono::seconds{query->column_int64(4)}};
   }
+  usage.unsynced_segments = count(5);
   usage.max_bytes = impl_->effective_max_bytes;
   usage.max_age = impl_->limits.max_age;
   return usage;

@@ -90,6 +90,17 @@ Expected<FileDescriptor, StoreError> SegmentFiles::write(const crypto::Digest& s
   return fd;
 }
 
+Expected<std::optional<FileDescriptor>, StoreError> SegmentFiles::open_for_sync(
+    const crypto::Digest& segment_id) const {
+  const std::filesystem::path path = path_of(segment_id);
+  FileDescriptor fd(open_file(path, O_RDONLY));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<FileDescriptor>{};
+    return Unexpected(errno_error(errno, "cannot open", path));
+  }
+  return std::optional<FileDescriptor>{std::move(fd)};
+}
+
 Expected<void, StoreError> SegmentFiles::sync_data(std::span<const FileDescriptor> files) {
   // The first error any fdatasync met (0: none).
   std::atomic<int> first_error{0};

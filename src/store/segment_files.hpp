@@ -69,6 +69,11 @@ class SegmentFiles {
   [[nodiscard]] Expected<FileDescriptor, StoreError> write(
       const crypto::Digest& segment_id, std::span<const BlockWrite> blocks) const;
 
+  // The segment's file opened for sync_data() (read-only: fdatasync syncs the file, whichever
+  // descriptor wrote it), or nullopt when it does not exist.
+  [[nodiscard]] Expected<std::optional<FileDescriptor>, StoreError> open_for_sync(
+      const crypto::Digest& segment_id) const;
+
   // Makes the data written to every file durable (fdatasync each). A batch of 64 V2 segments
   // is 64 files, and 64 fdatasyncs one after the other each wait for a flush of the disk's
   // cache (~4 ms each on the VM disk measured: 15 MB/s). So with several files the write-back

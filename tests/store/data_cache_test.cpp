@@ -1,7 +1,8 @@
 // The data cache: describe, put and read back (V1 and V2), what it refuses, limits and
 // eviction (size, age, LRU order, with an injected clock), tags and flush, clear, the
 // reconcile of files and rows at open, corrupt and foreign database files, the directory lock,
-// persistence across reopen and the usage numbers.
+// persistence across reopen and the usage numbers. Every test runs under both sync policies
+// (data_cache_sync_test.cpp tests what tells them apart).
 #include "peerdist/store/data_cache.hpp"
 
 #include <sys/stat.h>
@@ -59,7 +60,7 @@ mode_t mode_of(const fs::path& path) {
   return st.st_mode & 0777U;
 }
 
-class DataCacheTest : public ::testing::Test {
+class DataCacheTest : public ::testing::TestWithParam<SyncPolicy> {
  protected:
   [[nodiscard]] fs::path dir() const { return tmp_.path() / "state" / "cache"; }
   [[nodiscard]] fs::path db_file() const { return dir() / DataCache::kDatabaseFileName; }
@@ -68,6 +69,7 @@ class DataCacheTest : public ::testing::Test {
   void open(CacheLimits limits = kRoomy, DataCacheOptions options = {}) {
     cache_.reset();
     if (!options.clock) options.clock = clock_.options().clock;
+    options.sync_policy = GetParam();
     auto opened = DataCache::open(dir(), limits, options);
     ASSERT_TRUE(opened) << opened.error().message;
     cache_.emplace(std::move(*opened));
@@ -122,7 +124,7 @@ class DataCacheTest : public ::testing::Test {
 
 // --- Layout ---
 
-TEST_F(DataCacheTest, CreatesAPrivateDirectoryAndDatabaseWithTheCurrentSchema) {
+TEST_P(DataCacheTest, CreatesAPrivateDirectoryAndDatabaseWithTheCurrentSchema) {
   ASSERT_NO_FATAL_FAILURE(open());
   EXPECT_EQ(cache().dir(), dir());
   EXPECT_FALSE(cache().moved_aside());
@@ -137,14 +139,14 @@ TEST_F(DataCacheTest, CreatesAPrivateDirectoryAndDatabaseWithTheCurrentSchema) {
   EXPECT_EQ(mode->column_text(0), "wal");
 }
 
-TEST_F(DataCacheTest, AnExistingDirectoryIsMadePrivate) {
+TEST_P(DataCacheTest, AnExistingDirectoryIsMadePrivate) {
   fs::create_directories(dir());
   fs::permissions(dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
   ASSERT_NO_FATAL_FAILURE(open());
   EXPECT_EQ(mode_of(dir()), 0700U);
 }
 
-TEST_F(DataCacheTest, BlocksGoToOneFilePerSegmentAtTheirOffsets) {
+TEST_P(DataCacheTest, BlocksGoToOneFilePerSegmentAtTheirOffsets) {
   const CachedContent& content = v1_content();
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(content));
@@ -159,7 +161,7 @@ TEST_F(DataCacheTest, BlocksGoToOneFilePerSegmentAtTheirOffsets) {
 
 // --- describe, put_blocks, read_block ---
 
-TEST_F(DataCacheTest, V1BlocksReadBackByteForByte) {
+TEST_P(DataCacheTest, V1BlocksReadBackByteForByte) {
   const CachedContent& content = v1_content();
   ASSERT_EQ(content.segments.size(), 1U);
   ASSERT_EQ(content.segments[0].block_count(), 5U);
@@ -177,7 +179,7 @@ TEST_F(DataCacheTest, V1BlocksReadBackByteForByte) {
   EXPECT_EQ(read(v2_content().id(0), 0), std::nullopt);  // never described
 }
 
-TEST_F(DataCacheTest, V2SegmentsOfOneBatchReadBack) {
+TEST_P(DataCacheTest, V2SegmentsOfOneBatchReadBack) {
   const CachedContent& content = v2_content();
   ASSERT_GE(content.segments.size(), 4U);
   ASSERT_NO_FATAL_FAILURE(open());
@@ -191,7 +193,7 @@ TEST_F(DataCacheTest, V2SegmentsOfOneBatchReadBack) {
   EXPECT_EQ(u.blocks, content.segments.size());
 }
 
-TEST_F(DataCacheTest, ABlockOfASegmentNotDescribedIsRefusedAndNothingIsWritten) {
+TEST_P(DataCacheTest, ABlockOfASegmentNotDescribedIsRefusedAndNothingIsWritten) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(describe(v1_content()));
   // One good block and one of an undescribed segment: the whole batch is refused.
@@ -204,7 +206,7 @@ TEST_F(DataCacheTest, ABlockOfASegmentNotDescribedIsRefusedAndNothingIsWritten) 
   EXPECT_EQ(usage().bytes, 0U);
 }
 
-TEST_F(DataCacheTest, BlocksAlreadyPresentAreSkipped) {
+TEST_P(DataCacheTest, BlocksAlreadyPresentAreSkipped) {
   const CachedContent& content = v1_content();
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(describe(content));
@@ -220,7 +222,7 @@ TEST_F(DataCacheTest, BlocksAlreadyPresentAreSkipped) {
   EXPECT_FALSE(s->complete());
 }
 
-TEST_F(DataCacheTest, DescribeRefusesInconsistentDescriptorsAndBatchesAreAllOrNothing) {
+TEST_P(DataCacheTest, DescribeRefusesInconsistentDescriptorsAndBatchesAreAllOrNothing) {
   ASSERT_NO_FATAL_FAILURE(open());
   const pccrc::SegmentDescriptor good = small_v1(10).segments[0];
   const auto refused = [&](pccrc::SegmentDescriptor d) {
@@ -243,7 +245,7 @@ TEST_F(DataCacheTest, DescribeRefusesInconsistentDescriptorsAndBatchesAreAllOrNo
   EXPECT_EQ(usage().segments, 0U);
 }
 
-TEST_F(DataCacheTest, DescriptorsOfOneSegmentMergeAndConflictsAreRefused) {
+TEST_P(DataCacheTest, DescriptorsOfOneSegmentMergeAndConflictsAreRefused) {
   const CachedContent& content = v1_content();
   const pccrc::SegmentDescriptor whole = content.segments[0];
   pccrc::SegmentDescriptor first = whole;  // a range CI listing blocks 0..1
@@ -272,7 +274,7 @@ TEST_F(DataCacheTest, DescriptorsOfOneSegmentMergeAndConflictsAreRefused) {
   EXPECT_EQ(state(content.id(0))->descriptor, whole);
 }
 
-TEST_F(DataCacheTest, SegmentStateHasItsDescriptorPresenceAndTimes) {
+TEST_P(DataCacheTest, SegmentStateHasItsDescriptorPresenceAndTimes) {
   const CachedContent& content = v1_content();
   ASSERT_NO_FATAL_FAILURE(open());
   const auto described_at = clock_.now();
@@ -309,7 +311,7 @@ TEST_F(DataCacheTest, SegmentStateHasItsDescriptorPresenceAndTimes) {
 
 // --- Limits and eviction ---
 
-TEST_F(DataCacheTest, PutBlocksEvictsTheLeastRecentlyUsedSegmentsOverTheSizeLimit) {
+TEST_P(DataCacheTest, PutBlocksEvictsTheLeastRecentlyUsedSegmentsOverTheSizeLimit) {
   // Room for two segments of 100,000 bytes.
   ASSERT_NO_FATAL_FAILURE(open({250000, 24h * 28}));
   const CachedContent& a = small_v1(1);
@@ -331,7 +333,7 @@ TEST_F(DataCacheTest, PutBlocksEvictsTheLeastRecentlyUsedSegmentsOverTheSizeLimi
   expect_all_readable(c);
 }
 
-TEST_F(DataCacheTest, EvictRemovesInLruOrderAfterTheLimitShrinks) {
+TEST_P(DataCacheTest, EvictRemovesInLruOrderAfterTheLimitShrinks) {
   ASSERT_NO_FATAL_FAILURE(open());
   // Stored in the order 1..5, then used in the order 3, 1, 5, 2, 4.
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
@@ -366,7 +368,7 @@ TEST_F(DataCacheTest, EvictRemovesInLruOrderAfterTheLimitShrinks) {
   EXPECT_EQ(*evicted, 0U);
 }
 
-TEST_F(DataCacheTest, SegmentsPastTheAgeLimitAreEvictedWhateverTheirUse) {
+TEST_P(DataCacheTest, SegmentsPastTheAgeLimitAreEvictedWhateverTheirUse) {
   ASSERT_NO_FATAL_FAILURE(open({std::uint64_t{1} << 30U, 24h * 28}));
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   clock_.advance(24h * 10);
@@ -390,7 +392,7 @@ TEST_F(DataCacheTest, SegmentsPastTheAgeLimitAreEvictedWhateverTheirUse) {
   EXPECT_TRUE(test::segment_files(dir()).empty());
 }
 
-TEST_F(DataCacheTest, AnAgeLimitOfZeroIsNoLimit) {
+TEST_P(DataCacheTest, AnAgeLimitOfZeroIsNoLimit) {
   ASSERT_NO_FATAL_FAILURE(open({std::uint64_t{1} << 30U, 0s}));
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   clock_.advance(24h * 3650);
@@ -400,7 +402,7 @@ TEST_F(DataCacheTest, AnAgeLimitOfZeroIsNoLimit) {
   EXPECT_TRUE(state(small_v1(1).id(0)));
 }
 
-TEST_F(DataCacheTest, AZeroSizeLimitIsFivePercentOfTheFileSystem) {
+TEST_P(DataCacheTest, AZeroSizeLimitIsFivePercentOfTheFileSystem) {
   ASSERT_NO_FATAL_FAILURE(open({0, 24h}));
   struct statvfs fs {};
   ASSERT_EQ(::statvfs(dir().c_str(), &fs), 0);
@@ -412,7 +414,7 @@ TEST_F(DataCacheTest, AZeroSizeLimitIsFivePercentOfTheFileSystem) {
 
 // --- Tags ---
 
-TEST_F(DataCacheTest, FlushRemovesTheSegmentsOnlyThatTagLabels) {
+TEST_P(DataCacheTest, FlushRemovesTheSegmentsOnlyThatTagLabels) {
   ASSERT_NO_FATAL_FAILURE(open());
   const ContentTag t1 = test::tag_of(1);
   const ContentTag t2 = test::tag_of(2);
@@ -444,7 +446,7 @@ TEST_F(DataCacheTest, FlushRemovesTheSegmentsOnlyThatTagLabels) {
   EXPECT_EQ(test::segment_files(dir()).size(), 1U);
 }
 
-TEST_F(DataCacheTest, TagsSurviveReopen) {
+TEST_P(DataCacheTest, TagsSurviveReopen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1), test::tag_of(7)));
   ASSERT_NO_FATAL_FAILURE(open());
@@ -455,7 +457,7 @@ TEST_F(DataCacheTest, TagsSurviveReopen) {
 
 // --- clear ---
 
-TEST_F(DataCacheTest, ClearRemovesEverythingAndTheCacheWorksAfterwards) {
+TEST_P(DataCacheTest, ClearRemovesEverythingAndTheCacheWorksAfterwards) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(v1_content(), test::tag_of(1)));
   ASSERT_NO_FATAL_FAILURE(store(v2_content()));
@@ -475,7 +477,7 @@ TEST_F(DataCacheTest, ClearRemovesEverythingAndTheCacheWorksAfterwards) {
 
 // --- Reconcile at open ---
 
-TEST_F(DataCacheTest, ADeletedSegmentFileLosesItsBlocksAtOpen) {
+TEST_P(DataCacheTest, ADeletedSegmentFileLosesItsBlocksAtOpen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(v1_content()));
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
@@ -493,7 +495,7 @@ TEST_F(DataCacheTest, ADeletedSegmentFileLosesItsBlocksAtOpen) {
   expect_all_readable(v1_content());
 }
 
-TEST_F(DataCacheTest, ATruncatedSegmentFileLosesTheBlocksPastItsEnd) {
+TEST_P(DataCacheTest, ATruncatedSegmentFileLosesTheBlocksPastItsEnd) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(v1_content()));
   close();
@@ -508,7 +510,7 @@ TEST_F(DataCacheTest, ATruncatedSegmentFileLosesTheBlocksPastItsEnd) {
   EXPECT_EQ(read(v1_content().id(0), 2), std::nullopt);
 }
 
-TEST_F(DataCacheTest, FilesWithoutARowAreDeletedAtOpen) {
+TEST_P(DataCacheTest, FilesWithoutARowAreDeletedAtOpen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   close();
@@ -531,7 +533,7 @@ TEST_F(DataCacheTest, FilesWithoutARowAreDeletedAtOpen) {
   expect_all_readable(small_v1(1));
 }
 
-TEST_F(DataCacheTest, AFileRemovedWhileOpenIsForgottenAtTheRead) {
+TEST_P(DataCacheTest, AFileRemovedWhileOpenIsForgottenAtTheRead) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(v1_content()));
   ASSERT_TRUE(fs::remove(test::segment_file(dir(), v1_content().id(0))));
@@ -540,7 +542,7 @@ TEST_F(DataCacheTest, AFileRemovedWhileOpenIsForgottenAtTheRead) {
   EXPECT_EQ(usage().bytes, 0U);
 }
 
-TEST_F(DataCacheTest, RowsThatDoNotDecodeAreDroppedWithTheirFilesAtOpen) {
+TEST_P(DataCacheTest, RowsThatDoNotDecodeAreDroppedWithTheirFilesAtOpen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   ASSERT_NO_FATAL_FAILURE(store(small_v1(2)));
@@ -569,7 +571,7 @@ TEST_F(DataCacheTest, RowsThatDoNotDecodeAreDroppedWithTheirFilesAtOpen) {
   EXPECT_EQ(usage().bytes, 100000U);
 }
 
-TEST_F(DataCacheTest, ARowEditedWhileOpenIsReportedCorrupt) {
+TEST_P(DataCacheTest, ARowEditedWhileOpenIsReportedCorrupt) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   {
@@ -586,7 +588,7 @@ TEST_F(DataCacheTest, ARowEditedWhileOpenIsReportedCorrupt) {
 
 // --- The database file ---
 
-TEST_F(DataCacheTest, ACorruptDatabaseFailsOpenUnlessAskedToMoveItAside) {
+TEST_P(DataCacheTest, ACorruptDatabaseFailsOpenUnlessAskedToMoveItAside) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
   close();
@@ -615,7 +617,7 @@ TEST_F(DataCacheTest, ACorruptDatabaseFailsOpenUnlessAskedToMoveItAside) {
   expect_all_readable(small_v1(1));
 }
 
-TEST_F(DataCacheTest, AnotherApplicationsDatabaseOrANewerSchemaIsLeftAlone) {
+TEST_P(DataCacheTest, AnotherApplicationsDatabaseOrANewerSchemaIsLeftAlone) {
   fs::create_directories(dir());
   {
     auto raw = sqlite::Database::open(db_file());
@@ -638,7 +640,7 @@ TEST_F(DataCacheTest, AnotherApplicationsDatabaseOrANewerSchemaIsLeftAlone) {
   EXPECT_EQ(newer.error().code, StoreErrc::newer_schema);
 }
 
-TEST_F(DataCacheTest, TheCatalogIsNotTakenForACache) {
+TEST_P(DataCacheTest, TheCatalogIsNotTakenForACache) {
   fs::create_directories(dir());
   {
     auto catalog = Catalog::open(db_file());
@@ -651,7 +653,7 @@ TEST_F(DataCacheTest, TheCatalogIsNotTakenForACache) {
 
 // --- Lock, persistence, moves ---
 
-TEST_F(DataCacheTest, ASecondCacheOnTheSameDirectoryIsBusyUntilTheFirstCloses) {
+TEST_P(DataCacheTest, ASecondCacheOnTheSameDirectoryIsBusyUntilTheFirstCloses) {
   ASSERT_NO_FATAL_FAILURE(open());
   auto second = DataCache::open(dir(), kRoomy);
   ASSERT_FALSE(second);
@@ -661,14 +663,15 @@ TEST_F(DataCacheTest, ASecondCacheOnTheSameDirectoryIsBusyUntilTheFirstCloses) {
   EXPECT_TRUE(third) << third.error().message;
 }
 
-TEST_F(DataCacheTest, EverythingSurvivesReopen) {
+TEST_P(DataCacheTest, EverythingSurvivesReopen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(v1_content()));
   ASSERT_NO_FATAL_FAILURE(store(v2_content()));
-  const auto before = usage();
+  auto before = usage();
   const auto state_before = state(v1_content().id(0));
   close();
   ASSERT_NO_FATAL_FAILURE(open());
+  before.unsynced_segments = 0;  // closing checkpoints
   EXPECT_EQ(usage(), before);
   EXPECT_EQ(state(v1_content().id(0))->descriptor, state_before->descriptor);
   EXPECT_EQ(state(v1_content().id(0))->present, state_before->present);
@@ -676,20 +679,21 @@ TEST_F(DataCacheTest, EverythingSurvivesReopen) {
   expect_all_readable(v2_content());
 }
 
-TEST_F(DataCacheTest, AMovedFromCacheAnswersClosed) {
+TEST_P(DataCacheTest, AMovedFromCacheAnswersClosed) {
   ASSERT_NO_FATAL_FAILURE(open());
   DataCache moved = std::move(cache());
   EXPECT_EQ(cache().usage().error().code, StoreErrc::closed);  // NOLINT(bugprone-use-after-move)
   EXPECT_EQ(cache().read_block(small_v1(1).id(0), BlockIndex{0}).error().code, StoreErrc::closed);
+  EXPECT_EQ(cache().checkpoint().error().code, StoreErrc::closed);
   EXPECT_TRUE(moved.usage());
 }
 
 // --- usage ---
 
-TEST_F(DataCacheTest, UsageCountsBytesBlocksSegmentsAndTheOldest) {
+TEST_P(DataCacheTest, UsageCountsBytesBlocksSegmentsAndTheOldest) {
   ASSERT_NO_FATAL_FAILURE(open({123456789, 24h * 3}));
   auto u = usage();
-  EXPECT_EQ(u, (CacheUsage{0, 123456789, 0, 0, 0, 24h * 3, std::nullopt}));
+  EXPECT_EQ(u, (CacheUsage{0, 123456789, 0, 0, 0, 24h * 3, std::nullopt, 0}));
   const auto first = clock_.now();
   ASSERT_NO_FATAL_FAILURE(describe(v1_content()));
   ASSERT_NO_FATAL_FAILURE(put({v1_content().block(0, 0), v1_content().block(0, 4)}));
@@ -702,6 +706,13 @@ TEST_F(DataCacheTest, UsageCountsBytesBlocksSegmentsAndTheOldest) {
   EXPECT_EQ(u.blocks, 2U + v2_content().segments.size());
   EXPECT_EQ(u.oldest, first);
 }
+
+INSTANTIATE_TEST_SUITE_P(SyncPolicies, DataCacheTest,
+                         ::testing::Values(SyncPolicy::every_batch, SyncPolicy::checkpoint),
+                         [](const ::testing::TestParamInfo<SyncPolicy>& policy) {
+                           return policy.param == SyncPolicy::every_batch ? "EveryBatch"
+                                                                          : "Checkpoint";
+                         });
 
 }  // namespace
 }  // namespace peerdist::store

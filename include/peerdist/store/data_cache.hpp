@@ -6,12 +6,20 @@
 // blocks of each are present, their content tags and times; <dir>/segments/<xx>/<segment id
 // hex>.seg holds the block bytes at block_index * block_size.
 //
-// Durability and trust:
+// Durability and trust (docs/data-cache.md, "Why a block marked present has its bytes"):
 // * Only pccrc::VerifiedBlock goes in, so nothing unverified is stored.
-// * put_blocks() writes the bytes, fdatasync()s every file it touched, and only then commits
-//   the transaction that marks the blocks present: after a crash or kill -9 at any moment a
-//   block marked present has its verified bytes on disk; a block written but not yet marked is
-//   simply absent (its bytes are overwritten when it comes again).
+// * put_blocks() writes the bytes (pwrite) and only then commits the transaction that marks the
+//   blocks present: after a kill -9 at any moment a block marked present has its verified bytes
+//   (a process crash does not lose the page cache); a block written but not yet marked is simply
+//   absent (its bytes are overwritten when it comes again).
+// * Against an OS crash or a power cut, SyncPolicy says when the bytes reach the disk:
+//   every_batch fdatasync()s every file a batch touched before its commit; checkpoint (the
+//   default) commits without syncing, marks the segments "unsynced", and checkpoint() (the
+//   owner calls it periodically; close does too) syncs them and marks them synced. open()
+//   compares the kernel's boot ID with the one recorded at the last open: after a reboot that
+//   followed no clean close, the blocks of segments still unsynced are dropped (open_report()),
+//   since their bytes may never have reached the disk. Either way no block is served whose
+//   bytes may not be on disk; checkpoint mode may lose the blocks of the last interval.
 // * open() reconciles: segment files without a row are deleted, rows whose file is missing or
 //   too short lose the present blocks the file does not hold, and rows that do not decode (the
 //   file was edited) are deleted with their files.
@@ -24,7 +32,10 @@
 // limit, and every segment older than the age limit. put_blocks() evicts on its own when a
 // write takes the cache over its limit. read_block() records its use in memory and writes the
 // times with the next write (or at the latest a minute later, or when the DataCache closes):
-// a crash may lose a minute of LRU order, never data.
+// a crash may lose a minute of LRU order, never data. In checkpoint mode the commits of
+// eviction and flush are relaxed too; a deleted segment's file is created again only once its
+// deletion is durable, so that an OS crash that undoes a deletion never brings a row back over
+// another file.
 //
 // Tags (FlushContent): a segment may be labelled by several contents' tags. flush(tag) removes
 // the label `tag` everywhere and the segments it leaves with no label at all; a segment that
@@ -70,6 +81,17 @@ struct CacheLimits {
   friend bool operator==(const CacheLimits&, const CacheLimits&) = default;
 };
 
+// When put_blocks() makes the bytes it writes durable (see the top of this file).
+enum class SyncPolicy {
+  // fdatasync of every file a batch touched, then a FULL-sync commit: a put_blocks() that
+  // returned survives a power cut; the disk's flush latency paces every batch.
+  every_batch,
+  // pwrite and a relaxed (synchronous = NORMAL) commit marking the segments unsynced;
+  // checkpoint() makes them durable. Survives kill -9 at any moment; an OS crash or power cut
+  // loses the blocks of segments written since the last checkpoint (never serves them).
+  checkpoint,
+};
+
 struct DataCacheOptions {
   // A cache.sqlite that is not a healthy SQLite database is renamed to
   // "cache.sqlite.corrupt-<UTC time>" (its -wal beside it) and an empty cache starts in its
@@ -80,6 +102,27 @@ struct DataCacheOptions {
   // The time every first_cached and last_used is taken from, and ages are measured against:
   // the system clock when empty. Tests inject theirs.
   std::function<std::chrono::sys_seconds()> clock;
+  SyncPolicy sync_policy = SyncPolicy::checkpoint;
+  // Where the kernel's boot ID is read (a new random UUID every boot): how open() tells a
+  // process crash, after which the page cache still holds every write, from an OS crash or
+  // power cut, after which unsynced writes may be lost. Tests point it at a file of theirs. A
+  // file that cannot be read counts as a reboot (the safe side: unsynced blocks are dropped).
+  std::filesystem::path boot_id_file = "/proc/sys/kernel/random/boot_id";
+};
+
+// What open() found of the previous run.
+struct DataCacheOpenReport {
+  // The previous DataCache on this directory was destroyed normally (checkpointed), or there
+  // was none. False after a crash or kill of its process, or an OS crash or power cut.
+  bool previous_shutdown_clean = true;
+  // The boot ID differs from the one recorded at the last open (or one of them is unknown).
+  bool rebooted = false;
+  // Rebooted after an unclean shutdown: segments written since their last checkpoint whose
+  // blocks were dropped (they stay described), and how many blocks and bytes that was.
+  std::uint64_t dropped_segments = 0;
+  std::uint64_t dropped_blocks = 0;
+  std::uint64_t dropped_bytes = 0;
+  friend bool operator==(const DataCacheOpenReport&, const DataCacheOpenReport&) = default;
 };
 
 // What the cache holds of one segment.
@@ -92,6 +135,9 @@ struct SegmentState {
   // for the segment ages of MS-PCCRR/PCCRD v2 and for the age limit.
   std::chrono::sys_seconds first_cached{};
   std::chrono::sys_seconds last_used{};
+  // Blocks were written since the last checkpoint (SyncPolicy::checkpoint): an OS crash or
+  // power cut before the next one drops the segment's blocks.
+  bool unsynced = false;
 
   [[nodiscard]] bool complete() const noexcept { return present_count == descriptor.block_count(); }
 };
@@ -104,6 +150,7 @@ struct CacheUsage {
   std::uint64_t blocks = 0;  // present blocks
   std::chrono::seconds max_age{};
   std::optional<std::chrono::sys_seconds> oldest;  // first_cached of the oldest segment
+  std::uint64_t unsynced_segments = 0;             // written since the last checkpoint
   friend bool operator==(const CacheUsage&, const CacheUsage&) = default;
 };
 
@@ -112,10 +159,11 @@ class DataCache {
   static constexpr const char* kDatabaseFileName = "cache.sqlite";
   static constexpr const char* kSegmentsDirName = "segments";
   // The schema version this code writes (PRAGMA user_version); open() migrates older files.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the cache in `dir` (created 0700, as are its subdirectories; files 0600),
-  // checks and migrates its database, reconciles files and rows, and evicts what is past the
+  // checks and migrates its database, drops the unsynced blocks after a reboot that followed
+  // an unclean shutdown (open_report()), reconciles files and rows, and evicts what is past the
   // limits. Errors: cannot_open, busy (another DataCache has the directory), corrupt (unless
   // recover_corrupt), not_a_catalog (cache.sqlite belongs to another application),
   // newer_schema, io_error.
@@ -123,6 +171,8 @@ class DataCache {
                                                             CacheLimits limits = {},
                                                             const DataCacheOptions& options = {});
 
+  // Checkpoints and records a clean shutdown (best effort: a failure leaves the shutdown
+  // unclean, which costs the unsynced blocks only if the OS crashes before the next open).
   ~DataCache();
   DataCache(DataCache&& other) noexcept;
   DataCache& operator=(DataCache&& other) noexcept;
@@ -141,13 +191,21 @@ class DataCache {
   [[nodiscard]] Expected<void, StoreError> describe(
       std::span<const pccrc::SegmentDescriptor> segments, const std::optional<ContentTag>& tag);
 
-  // Stores verified blocks of described segments, durably, in one transaction (group commit:
-  // callers batch what arrives close together). Blocks already present are skipped.
+  // Stores verified blocks of described segments in one transaction (group commit: callers
+  // batch what arrives close together), durably as the SyncPolicy says. Blocks already present
+  // are skipped.
   // invalid_argument, and nothing stored, when a block's segment was not described or the
   // block does not fit it (index or length); disk_full or io_error when the bytes cannot be
   // written (then nothing is marked present). An error of the eviction that follows a
   // successful store is returned too (the blocks are stored; the limit is applied next time).
   [[nodiscard]] Expected<void, StoreError> put_blocks(std::span<const pccrc::VerifiedBlock> blocks);
+
+  // Makes every block stored so far durable: fdatasync()s the files of the unsynced segments
+  // (concurrently, as put_blocks does in every_batch mode), then marks them synced in one
+  // FULL-sync commit. Returns how many segments it synced. Cheap when there is nothing to do;
+  // the destructor calls it too. io_error or disk_full when a file cannot be synced (the
+  // segments stay unsynced, and are dropped if the OS crashes before a checkpoint succeeds).
+  [[nodiscard]] Expected<std::uint64_t, StoreError> checkpoint();
 
   // The bytes of a present block (and marks the segment used), or nullopt. A block whose file
   // turns out missing or short (edited under the cache) is forgotten, and nullopt.
@@ -171,6 +229,8 @@ class DataCache {
   [[nodiscard]] const std::filesystem::path& dir() const noexcept;
   // Where open() moved a corrupt cache.sqlite (recover_corrupt), or nullopt.
   [[nodiscard]] const std::optional<std::filesystem::path>& moved_aside() const noexcept;
+  // What open() found of the previous run (a clean shutdown, a reboot, blocks dropped).
+  [[nodiscard]] const DataCacheOpenReport& open_report() const noexcept;
 
  private:
   struct Impl;
