@@ -158,17 +158,8 @@ struct DiscoveryFinder::Impl : std::enable_shared_from_this<Impl> {
       answer_later(search, {});
       return search;
     }
-    const auto recall = memory.recall(query.segment_id, Clock::now());
-    if (recall.known == SegmentPeerMemory::Known::peers) {
-      ++counters.remembered_peers;
-      answer_later(search, recall.peers);
-      return search;
-    }
-    if (recall.known == SegmentPeerMemory::Known::nobody) {
-      ++counters.remembered_nobody;
-      answer_later(search, {});
-      return search;
-    }
+    // A round asking for it now: its offers so far at once, and the later ones (the memory
+    // would end the search with the first offers only).
     if (auto it = in_round.find(query.segment_id); it != in_round.end()) {
       ++counters.joined;
       const std::shared_ptr<Round>& round = it->second;
@@ -179,6 +170,17 @@ struct DiscoveryFinder::Impl : std::enable_shared_from_this<Impl> {
           for (const PeerCandidate& peer : peers) search->offer(peer, self->counters.candidates);
         });
       }
+      return search;
+    }
+    const auto recall = memory.recall(query.segment_id, Clock::now());
+    if (recall.known == SegmentPeerMemory::Known::peers) {
+      ++counters.remembered_peers;
+      answer_later(search, recall.peers);
+      return search;
+    }
+    if (recall.known == SegmentPeerMemory::Known::nobody) {
+      ++counters.remembered_nobody;
+      answer_later(search, {});
       return search;
     }
     waiting[query.version][query.segment_id].push_back(search);
