@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -71,6 +72,8 @@ struct FetchOptions {
   bool progress = false;
   bool no_progress = false;
   bool json = false;
+  // "stream": StreamReads on the handle's cursor; "block": BlockReads at explicit offsets.
+  std::string reads = "stream";
 };
 
 // The output: a temporary file beside the target, renamed over it only when every byte is in.
@@ -169,6 +172,8 @@ Counters read_counters(const Instance& instance) {
 struct PendingRead {
   std::vector<std::uint8_t> buffer;
   std::future<ReadResult> result;
+  // BlockRead mode: the range this read asked for (a short answer asks again for the rest).
+  std::uint64_t offset = 0;
 };
 
 int run_fetch(const FetchOptions& o) {
@@ -233,12 +238,36 @@ int run_fetch(const FetchOptions& o) {
   std::uint64_t from_origin = 0;
   std::uint64_t done = 0;
   std::vector<pccrc::ByteRange> unavailable;
+  // BlockRead mode walks the content itself: `next` is the first offset not yet asked for,
+  // and a read answered short asks again for the rest of its piece.
+  const bool block_mode = o.reads == "block";
+  std::uint64_t next = range.start;
+  // From the first read to the first bytes: the latency of the cache or of discovery + retrieval.
+  std::optional<double> first_byte_seconds;
+  const auto reads_started = std::chrono::steady_clock::now();
+  const auto issue_at = [&](std::uint64_t offset, std::size_t length) {
+    PendingRead read{std::vector<std::uint8_t>(length), {}, offset};
+    read.result = content->block_read(offset, read.buffer, timeout);
+    window.push_back(std::move(read));
+  };
   const auto issue = [&] {
-    PendingRead read{std::vector<std::uint8_t>(kDefaultReadSize), {}};
+    if (block_mode) {
+      if (next >= range.end) return;
+      const auto n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kDefaultReadSize, range.end - next));
+      issue_at(next, n);
+      next += n;
+      return;
+    }
+    PendingRead read{std::vector<std::uint8_t>(kDefaultReadSize), {}, 0};
     read.result = content->stream_read(read.buffer, timeout);
     window.push_back(std::move(read));
   };
-  while (!at_end && window.size() < std::max(1U, o.window)) issue();
+  while (!at_end && window.size() < std::max(1U, o.window)) {
+    const auto queued = window.size();
+    issue();
+    if (window.size() == queued) break;
+  }
 
   while (!window.empty()) {
     PendingRead read = std::move(window.front());
@@ -248,17 +277,30 @@ int run_fetch(const FetchOptions& o) {
       at_end = true;
     } else if (result.ok()) {
       if (result.offset < range.start || result.offset + result.bytes > range.end ||
-          result.bytes > read.buffer.size()) {
+          result.bytes > read.buffer.size() || result.bytes == 0 ||
+          (block_mode && result.offset != read.offset)) {
         return fail("the service answered a read outside the content; giving up");
+      }
+      if (!first_byte_seconds) {
+        first_byte_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - reads_started).count();
       }
       auto written =
           output->write_at(result.offset - range.start, std::span(read.buffer).first(result.bytes));
       if (!written) return fail(written.error());
       from_service += result.bytes;
       done += result.bytes;
+      if (block_mode && result.bytes < read.buffer.size()) {
+        issue_at(read.offset + result.bytes,
+                 read.buffer.size() - static_cast<std::size_t>(result.bytes));
+      }
     } else if (result.missing()) {
-      const std::uint64_t end = std::min(range.end, result.offset + result.bytes);
-      if (result.offset < range.start || end <= result.offset) {
+      // A BlockRead's missing range may run past the piece it asked for (to the next cached
+      // byte): only the piece is this read's to fill; later pieces have reads of their own.
+      const std::uint64_t limit = block_mode ? read.offset + read.buffer.size() : range.end;
+      const std::uint64_t end = std::min(limit, result.offset + result.bytes);
+      if (result.offset < range.start || end <= result.offset ||
+          (block_mode && result.offset != read.offset)) {
         return fail("the service reported a missing range outside the content; giving up");
       }
       if (origin_fd < 0) {
@@ -288,6 +330,17 @@ int run_fetch(const FetchOptions& o) {
   progress.finish();
 
   if (!unavailable.empty()) {
+    std::sort(unavailable.begin(), unavailable.end(),
+              [](const auto& a, const auto& b) { return a.start < b.start; });
+    std::vector<pccrc::ByteRange> merged;
+    for (const auto& r : unavailable) {
+      if (!merged.empty() && merged.back().end >= r.start) {
+        merged.back().end = std::max(merged.back().end, r.end);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    unavailable = std::move(merged);
     std::ostringstream ranges;
     std::uint64_t missing = 0;
     for (const auto& r : unavailable) {
@@ -306,9 +359,11 @@ int run_fetch(const FetchOptions& o) {
   const std::uint64_t from_peers = after.from_peers - std::min(after.from_peers, before.from_peers);
   const std::uint64_t from_cache = from_service - std::min(from_service, from_peers);
   if (o.json) {
-    nlohmann::json summary = {{"bytes", range.length()},  {"from_cache", from_cache},
-                              {"from_peers", from_peers}, {"from_origin", from_origin},
-                              {"seconds", seconds},       {"output", o.output}};
+    nlohmann::json summary = {
+        {"bytes", range.length()},    {"first_byte_seconds", first_byte_seconds.value_or(seconds)},
+        {"from_cache", from_cache},   {"from_peers", from_peers},
+        {"from_origin", from_origin}, {"seconds", seconds},
+        {"output", o.output}};
     std::cout << summary.dump() << '\n';
   } else {
     std::cerr << o.output << ": " << human_bytes(range.length()) << " in " << seconds
@@ -340,6 +395,11 @@ void add_fetch_command(CLI::App& app, Runner& chosen) {
   timeout->excludes(local);
   cmd->add_option("--window", options->window, "reads in flight")
       ->check(CLI::Range(1U, 64U))
+      ->capture_default_str();
+  cmd->add_option("--reads", options->reads,
+                  "how to read: 'stream' (StreamRead, the handle's cursor) or 'block' (BlockRead "
+                  "at explicit offsets)")
+      ->check(CLI::IsMember({"stream", "block"}))
       ->capture_default_str();
   cmd->add_flag("--json", options->json, "print the summary as JSON on stdout");
   auto* on = cmd->add_flag("--progress", options->progress, "always show progress on stderr");

@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "peerdist/service/content_tag.hpp"
@@ -17,15 +20,24 @@
 namespace peerdist::service {
 namespace {
 
-std::string usage_json(const store::CacheUsage& usage) {
+// The CacheInfo answer, with the keys docs/ipc.md lists (what `peerdist cache` prints).
+std::string usage_json(const store::CacheUsage& usage, const std::filesystem::path& dir) {
   nlohmann::json json = {
-      {"bytes", usage.bytes},       {"max_bytes", usage.max_bytes},
-      {"segments", usage.segments}, {"complete_segments", usage.complete_segments},
-      {"blocks", usage.blocks},     {"max_age_seconds", usage.max_age.count()},
-      {"oldest", nullptr},
+      {"dir", dir.string()},
+      {"bytes", usage.bytes},
+      {"max_bytes", usage.max_bytes},
+      {"segments", usage.segments},
+      {"complete_segments", usage.complete_segments},
+      {"blocks", usage.blocks},
+      {"max_age_seconds", usage.max_age.count()},
+      {"oldest_age_seconds", nullptr},
   };
-  if (usage.oldest) json["oldest"] = usage.oldest->time_since_epoch().count();
-  return json.dump();
+  if (usage.oldest) {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    json["oldest_age_seconds"] = std::max<std::int64_t>(0, (now - *usage.oldest).count());
+  }
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -195,7 +207,7 @@ void Instance::cache_info(ReplyHandler reply) {
     if (!usage) {
       (void)store_status(usage.error(), "reading the usage");
     } else {
-      const std::string json = usage_json(*usage);
+      const std::string json = usage_json(*usage, cache.dir());
       answer = Reply::success(0, static_cast<std::uint32_t>(json.size()));
       answer.data.assign(json.begin(), json.end());
     }
@@ -210,16 +222,29 @@ void Instance::cache_clear(ReplyHandler reply) {
   // (a per-user daemon's owner), may empty it.
   if (uid_ != 0 && uid_ != ::geteuid()) return reply(Reply::failure(ERROR_ACCESS_DENIED));
   if (!service_.client_.cache) return reply(Reply::failure(PEERDIST_ERROR_SERVICE_UNAVAILABLE));
-  service_.client_.cache->post_after_puts(
-      [executor = service_.executor_, reply = std::move(reply)](store::DataCache& cache) mutable {
-        auto cleared = cache.clear();
-        const std::uint32_t status =
-            cleared ? std::uint32_t{ERROR_SUCCESS} : store_status(cleared.error(), "clearing");
-        if (cleared) spdlog::info("data cache cleared");
-        boost::asio::post(executor, [reply = std::move(reply), status]() mutable {
-          reply(status == ERROR_SUCCESS ? Reply::success() : Reply::failure(status));
-        });
-      });
+  service_.client_.cache->post_after_puts([executor = service_.executor_, reply = std::move(reply)](
+                                              store::DataCache& cache) mutable {
+    // The answer says what went (docs/ipc.md): the usage just before clearing.
+    auto before = cache.usage();
+    auto cleared = cache.clear();
+    const std::uint32_t status =
+        cleared ? std::uint32_t{ERROR_SUCCESS} : store_status(cleared.error(), "clearing");
+    Reply answer = Reply::failure(status);
+    if (cleared) {
+      spdlog::info("data cache cleared");
+      const nlohmann::json removed = {
+          {"bytes", before ? before->bytes : 0},
+          {"segments", before ? before->segments : 0},
+          {"blocks", before ? before->blocks : 0},
+      };
+      const std::string json = removed.dump();
+      answer = Reply::success(0, static_cast<std::uint32_t>(json.size()));
+      answer.data.assign(json.begin(), json.end());
+    }
+    boost::asio::post(executor, [reply = std::move(reply), answer = std::move(answer)]() mutable {
+      reply(std::move(answer));
+    });
+  });
 }
 
 }  // namespace peerdist::service
