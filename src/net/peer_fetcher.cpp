@@ -240,7 +240,7 @@ class PeerFetcher::Job final : public Fetch, public std::enable_shared_from_this
       peer.list = ListState::unneeded;
       failed(p, result.error());
     }
-    pump();
+    pump();  // nothing once failed() has ended the fetch
   }
 
   void send_block(std::size_t b, std::size_t p) {
@@ -281,8 +281,14 @@ class PeerFetcher::Job final : public Fetch, public std::enable_shared_from_this
     pump();
   }
 
-  // What a failed exchange with peer p says about it.
+  // What a failed exchange with peer p says about it. An exchange that ends with the fetch's
+  // deadline (the client's timer and the fetch's fire at the same moment, in either order)
+  // ends the fetch timed_out, not with "no peer left".
   void failed(std::size_t p, FetchError error) {
+    if (error == FetchError::timed_out && Clock::now() >= deadline_) {
+      end(FetchOutcome::timed_out);
+      return;
+    }
     PeerState& peer = peers_[p];
     PeerExchangeCounters& counters = impl_->counters.exchanges;
     switch (error) {

@@ -3,7 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -12,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "peerdist/ipc/messages.hpp"
+#include "peerdist/net/peer_endpoint.hpp"
 
 namespace peerdist::service {
 namespace {
@@ -257,15 +260,121 @@ struct Parser {
     return true;
   }
 
-  // Only `enabled` for now; the network's keys (port, listen, discovery) join it later.
+  // An array of strings, each made a T by `element` (the value, or an error text).
+  template <class T, class Element>
+  bool string_array(const toml::node& node, std::string_view key, std::vector<T>& out,
+                    std::string_view example, Element element) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+      return fail(node.source(), key,
+                  "must be an array of strings such as " + std::string(example));
+    }
+    std::vector<T> values;
+    for (const toml::node& item : *array) {
+      const auto* text = item.as_string();
+      if (text == nullptr) {
+        return fail(item.source(), key,
+                    "must be an array of strings such as " + std::string(example));
+      }
+      Expected<T, std::string> value = element(text->get());
+      if (!value) return fail(item.source(), key, value.error());
+      if (std::find(values.begin(), values.end(), *value) != values.end()) {
+        return fail(item.source(), key, "'" + text->get() + "' is listed twice");
+      }
+      values.push_back(std::move(*value));
+    }
+    out = std::move(values);
+    return true;
+  }
+
+  bool crypto(const toml::node& node, std::string_view key, wire::pccrr::CryptoAlgorithm& out) {
+    std::string text;
+    if (!string(node, key, text)) return false;
+    using wire::pccrr::CryptoAlgorithm;
+    constexpr std::array<std::pair<std::string_view, CryptoAlgorithm>, 4> kNames = {{
+        {"none", CryptoAlgorithm::none},
+        {"aes128", CryptoAlgorithm::aes128},
+        {"aes192", CryptoAlgorithm::aes192},
+        {"aes256", CryptoAlgorithm::aes256},
+    }};
+    for (const auto& [name, value] : kNames) {
+      if (text == name) {
+        out = value;
+        return true;
+      }
+    }
+    return fail(node.source(), key, "must be one of \"aes128\", \"aes192\", \"aes256\", \"none\"");
+  }
+
   bool distributed(const toml::table& table, DistributedConfig& out) {
+    using IpAddress = boost::asio::ip::address;
+    using Endpoint = boost::asio::ip::tcp::endpoint;
     for (auto&& [k, node] : table) {
       const std::string key = "distributed." + std::string(k.str());
       if (k.str() == "enabled") {
         if (!boolean(node, key, out.enabled)) return false;
+      } else if (k.str() == "port") {
+        std::uint16_t port = 0;
+        if (!integer<std::uint16_t>(node, key, 0, std::numeric_limits<std::uint16_t>::max(), port))
+          return false;
+        out.port = port;
+      } else if (k.str() == "listen") {
+        if (!string_array<IpAddress>(
+                node, key, out.listen, "[\"0.0.0.0\", \"::\"]",
+                [](const std::string& text) { return net::parse_ip_address(text); })) {
+          return false;
+        }
+        if (out.listen.empty()) {
+          return fail(node.source(), key,
+                      "must name at least one address (leave it out to listen on all; set "
+                      "enabled = false not to serve)");
+        }
+      } else if (k.str() == "discovery") {
+        if (!boolean(node, key, out.discovery)) return false;
+      } else if (k.str() == "discovery_port") {
+        if (!integer<std::uint16_t>(node, key, 1, std::numeric_limits<std::uint16_t>::max(),
+                                    out.discovery_port))
+          return false;
+      } else if (k.str() == "discovery_interfaces") {
+        if (!string_array<std::string>(
+                node, key, out.discovery_interfaces, "[\"eth0\"]",
+                [](const std::string& name) -> Expected<std::string, std::string> {
+                  // IFNAMSIZ - 1: the longest name the kernel gives an interface.
+                  constexpr std::size_t kMaxInterfaceName = 15;
+                  if (name.empty() || name.size() > kMaxInterfaceName ||
+                      name.find_first_of(" /") != std::string::npos) {
+                    return Unexpected("'" + name + "' is not an interface name");
+                  }
+                  return name;
+                })) {
+          return false;
+        }
+      } else if (k.str() == "crypto") {
+        if (!crypto(node, key, out.crypto)) return false;
+      } else if (k.str() == "max_uploads_per_peer") {
+        if (!integer<std::uint32_t>(node, key, 1, DistributedConfig::kMaxMaxUploadsPerPeer,
+                                    out.max_uploads_per_peer)) {
+          return false;
+        }
+      } else if (k.str() == "max_uploads") {
+        if (!integer<std::uint32_t>(node, key, 1, DistributedConfig::kMaxMaxUploads,
+                                    out.max_uploads)) {
+          return false;
+        }
+      } else if (k.str() == "peers") {
+        if (!string_array<Endpoint>(
+                node, key, out.peers, "[\"10.1.2.3:8080\"]",
+                [](const std::string& text) { return net::parse_peer_endpoint(text); })) {
+          return false;
+        }
       } else {
         return fail(k.source(), key, "unknown key");
       }
+    }
+    if (out.max_uploads_per_peer > out.max_uploads) {
+      return fail(table.source(), "distributed.max_uploads_per_peer",
+                  "must not exceed distributed.max_uploads (" + std::to_string(out.max_uploads) +
+                      "), got " + std::to_string(out.max_uploads_per_peer));
     }
     return true;
   }

@@ -13,6 +13,7 @@
 #include "peerdist/net/no_peers.hpp"
 #include "peerdist/service/cache_limits.hpp"
 #include "peerdist/service/config.hpp"
+#include "peerdist/service/distributed.hpp"
 #include "peerdist/service/files.hpp"
 #include "peerdist/service/instance_lock.hpp"
 #include "peerdist/service/publication_service.hpp"
@@ -114,9 +115,14 @@ class Daemon {
                     *report.cache_error);
     }
     service_ = std::move(*service);
-    // Distributed mode off, or no network part yet: reads ask no peer (the service's default,
-    // NoPeers). The network part plugs its PeerSource in here when enabled.
-    if (!config.distributed.enabled) {
+    // Distributed mode: serve the branch from the data cache and read from it. Off: reads ask
+    // no peer (NoPeers) and nothing is served.
+    if (config.distributed.enabled) {
+      distributed_ = std::make_unique<Distributed>(io_.get_executor(), service_->client().cache,
+                                                   config.distributed);
+      distributed_->start();
+      service_->set_peer_source(distributed_->peer_source());
+    } else {
       service_->set_peer_source(std::make_shared<net::NoPeers>(io_.get_executor()));
     }
 
@@ -129,6 +135,7 @@ class Daemon {
     server_ = std::make_unique<Server>(io_, *service_, server_options);
     if (auto listening = server_->listen(); !listening) {
       server_.reset();
+      distributed_.reset();
       service_.reset();
       return fail(listening.error());
     }
@@ -159,6 +166,8 @@ class Daemon {
     // Every session is closed and the io loop has no more work; let the workers finish what
     // they were given (a builder mid-piece, a catalog commit) before the catalog closes.
     server_.reset();
+    // Before the service: the network parts read the data cache through its front.
+    distributed_.reset();
     service_->join();
     service_.reset();
     spdlog::info("peerdistd stopped");
@@ -186,6 +195,9 @@ class Daemon {
     // pending operations ended), then stop listening and close the sessions once their last
     // frames are out.
     service_->stop();
+    // Then the network parts: fetches end, the PCCRR and PCCRD sockets and the client's
+    // connections close, so that nothing of them keeps the io loop running.
+    if (distributed_) distributed_->stop();
     server_->stop();
   }
 
@@ -203,6 +215,7 @@ class Daemon {
         std::chrono::steady_clock::now() - started_);
     facts.connections = server_ ? server_->connection_count() : 0;
     facts.distributed = loaded_.config.distributed.enabled;
+    if (distributed_) facts.network = distributed_->status();
     facts.client = service_->client_counters();
     service_->query_counts([facts, reply = std::move(reply)](
                                Expected<store::CatalogCounts, std::string> counts) mutable {
@@ -264,6 +277,7 @@ class Daemon {
   boost::asio::io_context io_{1};
   boost::asio::signal_set signals_;
   std::unique_ptr<PublicationService> service_;
+  std::unique_ptr<Distributed> distributed_;  // [distributed] enabled
   std::unique_ptr<Server> server_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -66,7 +66,7 @@ TEST(CacheConfigTest, ErrorsNameTheKeyAndTheLine) {
   EXPECT_EQ(parse_error("cache = 3"), "test.toml:1: cache: must be a table ([cache])");
   EXPECT_EQ(parse_error("[distributed]\nenabled = 1"),
             "test.toml:2: distributed.enabled: must be true or false");
-  EXPECT_EQ(parse_error("[distributed]\nport = 80"), "test.toml:2: distributed.port: unknown key");
+  EXPECT_EQ(parse_error("[distributed]\nports = 80"), "test.toml:2: distributed.ports: unknown key");
 }
 
 TEST(CacheConfigTest, LimitsFromTheConfiguration) {

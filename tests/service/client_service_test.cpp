@@ -305,7 +305,7 @@ TEST(ServiceInfoJson, HasTheClientCounters) {
   EXPECT_EQ(json["bytes_from_origin"], 3);
   EXPECT_EQ(json["bytes_rejected"], 4);
   EXPECT_EQ(json["peer_blocks_dropped"], 5);
-  EXPECT_EQ(json["distributed"], false);
+  EXPECT_EQ(json["distributed"]["enabled"], false);
 }
 
 }  // namespace

@@ -72,7 +72,10 @@ class DaemonTest : public ::testing::Test {
     std::ofstream out(config_);
     out << "enabled = " << (enabled ? "true" : "false") << "\n"
         << "log_level = \"debug\"\n"
-        << "[secret]\nkey_hex = \"" << util::to_hex(key()) << "\"\n";
+        << "[secret]\nkey_hex = \"" << util::to_hex(key()) << "\"\n"
+        // Distributed mode on loopback only, on a port the system picks, without discovery:
+        // parallel tests must not collide on a port nor find each other's daemons.
+        << "[distributed]\nport = 0\nlisten = [\"127.0.0.1\"]\ndiscovery = false\n";
   }
 
   DaemonProcess& start(const std::filesystem::path& state, const std::filesystem::path& socket,

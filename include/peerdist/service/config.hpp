@@ -14,8 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "peerdist/pccrc/types.hpp"
 #include "peerdist/util/expected.hpp"
+#include "peerdist/wire/pccrd/constants.hpp"
+#include "peerdist/wire/pccrr/message_header.hpp"
 
 namespace peerdist::service {
 
@@ -73,11 +78,40 @@ struct CacheConfig {
   friend bool operator==(const CacheConfig&, const CacheConfig&) = default;
 };
 
-// [distributed]: retrieval from the peers of the branch (MS-PCCRD discovery, MS-PCCRR).
+// [distributed]: retrieval from the peers of the branch (MS-PCCRD discovery, MS-PCCRR), and
+// serving them (docs/config.md).
 struct DistributedConfig {
+  // MS-PCCRR's port: Windows listens on TCP 80 (MS-CCRSO §4.1, A8); a daemon that may not bind
+  // it (neither root nor CAP_NET_BIND_SERVICE) takes the common unprivileged HTTP port.
+  static constexpr std::uint16_t kPrivilegedPort = 80;
+  static constexpr std::uint16_t kUnprivilegedPort = 8080;
+  // Windows' upload limits (spec digest §1.11; net::PccrrServerOptions), and the most Windows
+  // lets an administrator set per peer (note <14>); the total is bounded by what file
+  // descriptors a daemon can have.
+  static constexpr std::uint32_t kDefaultMaxUploadsPerPeer = 64;
+  static constexpr std::uint32_t kDefaultMaxUploads = 1024;
+  static constexpr std::uint32_t kMaxMaxUploadsPerPeer = 16384;
+  static constexpr std::uint32_t kMaxMaxUploads = 65536;
+
   // false: reads are answered from the local cache only, and missing data is reported at
-  // once (PEERDIST_ERROR_MISSING_DATA), as with no peer in the branch.
+  // once (PEERDIST_ERROR_MISSING_DATA), as with no peer in the branch; nothing is served.
   bool enabled = true;
+  // The MS-PCCRR port. Unset: kPrivilegedPort when the daemon may bind it, else
+  // kUnprivilegedPort. 0: one the system picks (tests; discovery advertises it).
+  std::optional<std::uint16_t> port;
+  // Addresses the MS-PCCRR server listens on; empty: every address ("0.0.0.0", and "::" when
+  // IPv6 works).
+  std::vector<boost::asio::ip::address> listen;
+  // MS-PCCRD: answer the branch's probes and probe it for missing segments.
+  bool discovery = true;
+  std::uint16_t discovery_port = wire::pccrd::kUdpPort;  // settable for tests
+  std::vector<std::string> discovery_interfaces;         // names; empty: every suitable one
+  // The cipher of the blocks this machine serves (MSG_BLK CryptoAlgoId); Windows' default.
+  wire::pccrr::CryptoAlgorithm crypto = wire::pccrr::CryptoAlgorithm::aes128;
+  std::uint32_t max_uploads_per_peer = kDefaultMaxUploadsPerPeer;
+  std::uint32_t max_uploads = kDefaultMaxUploads;
+  // MS-PCCRR endpoints asked for every segment, beside (or instead of) discovery.
+  std::vector<boost::asio::ip::tcp::endpoint> peers;
   friend bool operator==(const DistributedConfig&, const DistributedConfig&) = default;
 };
 

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "peerdist/pccrc/types.hpp"
 #include "peerdist/service/client_counters.hpp"
+#include "peerdist/service/distributed_status.hpp"
 #include "peerdist/store/catalog.hpp"
 
 namespace peerdist::service {
@@ -28,6 +30,8 @@ struct ServiceInfoFacts {
   store::CatalogCounts counts;
   std::size_t connections = 0;
   bool distributed = true;  // [distributed] enabled
+  // The network parts of distributed mode, when it runs.
+  std::optional<DistributedStatus> network;
   ClientCounters client;
 };
 
