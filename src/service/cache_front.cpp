@@ -57,7 +57,19 @@ void CacheFront::put(pccrc::VerifiedBlock block,
   pending_ = std::move(next);
   batch_bytes_ += shared->bytes().size();
   batch_.push_back(Entry{shared, std::move(segment), tag, std::move(committed)});
-  if (in_flight_ == 0 || batch_bytes_ >= kMaxBatchBytes) send_batch();
+  if (batch_bytes_ >= kMaxBatchBytes) {
+    send_batch();
+  } else if (in_flight_ == 0 && !send_posted_) {
+    // Idle: commit at the next turn of the network thread, so that the blocks of one handler
+    // (an AddData's verified blocks, a peer's burst) share one commit.
+    send_posted_ = true;
+    boost::asio::post(executor_, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->send_posted_ = false;
+      if (self->in_flight_ == 0) self->send_batch();
+    });
+  }
 
   // Listeners may unlisten (themselves or others) while being told: call a copy.
   std::vector<Listener> told;

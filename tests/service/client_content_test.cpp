@@ -252,6 +252,15 @@ TEST_P(ClientContentTest, DataThatDoesNotVerifyIsDroppedNeverStored) {
   EXPECT_EQ(context_.counters.bytes_from_origin, 0U);
 }
 
+TEST_P(ClientContentTest, TheBlocksOfOneAddDataShareOneCommit) {
+  auto c = ready_handle();
+  ASSERT_GE(blocks(*c).size(), 4U);
+  EXPECT_EQ(add_data(*c, 0, content_).status, ERROR_SUCCESS);
+  // Group commit: one transaction (one fdatasync) for all of them.
+  EXPECT_EQ(context_.cache->commits(), 1U);
+  for (const BlockPlace& p : blocks(*c)) EXPECT_TRUE(cached(c->layout()->key(p)));
+}
+
 TEST_P(ClientContentTest, AddDataPastTheEndIsOutOfBounds) {
   auto c = ready_handle();
   EXPECT_EQ(add_data(*c, kContentSize, std::vector<std::uint8_t>(10)).status,

@@ -262,7 +262,7 @@ TEST_F(ClientServiceTest, CacheInfoAndCacheClear) {
   EXPECT_EQ(info["blocks"], 4U);  // 200,000 bytes: four V1 blocks
   EXPECT_GE(info["segments"].get<std::uint64_t>(), 1U);
   EXPECT_GT(info["max_bytes"].get<std::uint64_t>(), 0U);
-  EXPECT_TRUE(info["oldest"].is_number());
+  EXPECT_TRUE(info["oldest_age_seconds"].is_number());
 
   // Only root or the daemon's own user.
   const std::uint32_t stranger = ::geteuid() == 4242 ? 4243 : 4242;

@@ -3,8 +3,8 @@
 //
 // * Group commit: a block put here is stored by the cache thread in a batch. One commit is in
 //   flight at a time; what arrives meanwhile waits for it and goes in the next one (so an idle
-//   cache commits at once, a busy one in batches, one fdatasync each), unless the batch
-//   reaches kMaxBatchBytes, which is then sent at once to bound memory.
+//   cache commits at the next turn of the network thread, a busy one in batches, one fdatasync
+//   each), unless the batch reaches kMaxBatchBytes, which is then sent at once to bound memory.
 // * Until its commit has completed, a block stays in pending(): reads give the cache thread a
 //   snapshot of it, so that a block is never missed between "put" and "on disk".
 // * Listeners: reads waiting for a block hear of it the moment it is put, from memory, without
@@ -91,6 +91,7 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   std::vector<Entry> batch_;
   std::size_t batch_bytes_ = 0;
   std::size_t in_flight_ = 0;  // commits posted and not yet answered
+  bool send_posted_ = false;   // a send of the batch is posted to the network thread
   std::uint64_t commits_ = 0;
 
   std::uint64_t next_token_ = 1;
