@@ -193,6 +193,13 @@ void DiscoveryResponder::Impl::rescan_interfaces() {
     spdlog::warn("discovery: interface {} not found or down; not listening on it", name);
   }
   interfaces_ = std::move(selection.interfaces);
+  // An interface that went away took its memberships with it; its index may come back as
+  // another interface, which must then be joined anew.
+  for (Family* family : {&v4_, &v6_}) {
+    std::erase_if(family->joined, [&](unsigned index) {
+      return find_interface(all_interfaces_, index) == nullptr;
+    });
+  }
   if (v4_.socket.is_open()) join_all(v4_, ip::make_address(pccrd::kMulticastIpv4));
   if (v6_.socket.is_open()) join_all(v6_, ip::make_address(pccrd::kMulticastIpv6));
 }
@@ -275,7 +282,10 @@ void DiscoveryResponder::Impl::handle(const ReceivedDatagram& datagram) {
     ++counters.own;
     return;
   }
-  if (!handled_.insert(probe.message_id, RecentIds::Clock::now())) {
+  // Once per family: a prober that probes over both (iPXE does) gets an XAddr of each, and can
+  // use at least one (iPXE cannot use an IPv6 link-local one).
+  const char* family = datagram.source.address().is_v4() ? "4 " : "6 ";
+  if (!handled_.insert(family + probe.message_id, RecentIds::Clock::now())) {
     ++counters.duplicates;
     return;
   }

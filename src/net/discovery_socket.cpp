@@ -55,6 +55,10 @@ std::error_code open_discovery_socket(ip::udp::socket& socket, ip::udp protocol,
   if (v6) {
     if (auto e = set_int_option(socket, IPPROTO_IPV6, IPV6_V6ONLY, 1)) return e;
     if (auto e = set_int_option(socket, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)) return e;
+#ifdef IPV6_MULTICAST_ALL
+    // As IP_MULTICAST_ALL below (Linux 4.20+; older kernels keep the default, harmless).
+    (void)set_int_option(socket, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+#endif
   } else {
     if (auto e = set_int_option(socket, IPPROTO_IP, IP_PKTINFO, 1)) return e;
     // Only the groups this socket joined, not every group some other socket of the host joined

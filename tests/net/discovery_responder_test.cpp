@@ -118,6 +118,27 @@ TEST_F(DiscoveryResponderTest, RepeatedProbeIsAnsweredOnce) {
   EXPECT_EQ(counters(r).answered, 1U);
 }
 
+TEST_F(DiscoveryResponderTest, ProbeOverBothFamiliesIsAnsweredOnEachWithItsAddress) {
+  const crypto::Digest id = segment_id(0x13);
+  HeldSegments& held = segments();
+  held.hold(id, 2, 1);
+  DiscoveryResponder& r = responder(held);
+  if (!host_->run([&] { return r.ipv6_active(); })) GTEST_SKIP() << "no IPv6 in the namespace";
+  const std::string probe =
+      ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-00000000000b", upper_hex(id));
+  RawUdp over_v4(*ns_, kLoopback);
+  RawUdp over_v6(*ns_, "::1");
+  ASSERT_TRUE(over_v4.send_to(probe, kGroup, pccrd::kUdpPort));
+  ASSERT_TRUE(over_v6.send_to(probe, "::1", pccrd::kUdpPort));
+  const auto reply4 = over_v4.receive();
+  const auto reply6 = over_v6.receive();
+  ASSERT_TRUE(reply4.has_value());
+  ASSERT_TRUE(reply6.has_value());
+  EXPECT_EQ(between(*reply4, "wsd:XAddrs"), "127.0.0.1:8080");
+  EXPECT_EQ(between(*reply6, "wsd:XAddrs"), "[::1]:8080");
+  EXPECT_EQ(counters(r).answered, 2U);
+}
+
 TEST_F(DiscoveryResponderTest, NothingHeldMeansNoReply) {
   HeldSegments& held = segments();
   held.hold(segment_id(0x21), 2, 0);  // known, but no block present

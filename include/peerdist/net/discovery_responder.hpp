@@ -8,8 +8,10 @@
 //     Messages that are not PeerDist probes are ignored and counted apart from malformed ones.
 //   * 239.255.255.250 is joined on each discovery interface, and ff02::c too when IPv6 works
 //     (when it does not, the responder logs it and serves IPv4 only).
-//   * The same probe arrives twice (the prober repeats it, A34) and maybe on both families: it
-//     is answered once. A probe from this machine's own prober (DiscoveryOwnProbes) is ignored.
+//   * The same probe arrives twice (the prober repeats it, A34), maybe on several interfaces:
+//     it is answered once per address family (a prober probing over both, as iPXE does, gets
+//     an XAddr of each). A probe from this machine's own prober (DiscoveryOwnProbes) is
+//     ignored.
 //   * v1 probes are answered for any held segment, whatever the version of its content
 //     information (A21: iPXE probes v2 content with v1 probes); v2 probes likewise.
 //   * XAddrs: the address of the interface the probe came in on with the PCCRR port, or the
@@ -60,11 +62,13 @@ struct DiscoveryResponderOptions {
 };
 
 struct DiscoveryResponderCounters {
-  std::uint64_t received = 0;     // datagrams read
-  std::uint64_t malformed = 0;    // dropped: oversized, or not a well-formed probe
-  std::uint64_t not_for_us = 0;   // other WS-Discovery traffic (decode_probe: NotForUs)
+  std::uint64_t received = 0;   // datagrams read
+  std::uint64_t malformed = 0;  // dropped: oversized, or not a well-formed probe
+  // Other WS-Discovery traffic (decode_probe: NotForUs), and anything that came in on an
+  // interface discovery does not run on.
+  std::uint64_t not_for_us = 0;
   std::uint64_t own = 0;          // probes of this machine's prober
-  std::uint64_t duplicates = 0;   // a probe already handled (repeat, other family, interface)
+  std::uint64_t duplicates = 0;   // a probe already handled (its repeat, another interface)
   std::uint64_t probes = 0;       // PeerDist probes looked up in the cache
   std::uint64_t not_held = 0;     // ... of which none of the segments is held: no answer
   std::uint64_t dropped = 0;      // probes refused because kMaxPendingProbes were in progress
