@@ -57,6 +57,7 @@ std::string_view name(MessageType type) noexcept {
     case MessageType::complete_stream: return "CompleteStream";
     case MessageType::close_stream: return "CloseStream";
     case MessageType::unpublish: return "Unpublish";
+    case MessageType::add_file_to_stream: return "AddFileToStream";
     case MessageType::open_content_information: return "OpenContentInformation";
     case MessageType::retrieve_content_information: return "RetrieveContentInformation";
     case MessageType::close_content_information: return "CloseContentInformation";

@@ -128,6 +128,24 @@ void get(FieldReader& r, AddToStream& m) {
   m.data = get_data(r);
 }
 
+void put(FieldWriter& w, const AddFileToStream& m) {
+  FieldWriter::require(util::checked_add<std::uint64_t>(m.offset, m.length).has_value());
+  w.u64(m.stream);
+  w.flag(m.last_piece);
+  w.u64(m.offset);
+  w.u32(m.length);
+}
+void get(FieldReader& r, AddFileToStream& m) {
+  m.stream = r.u64("stream");
+  m.last_piece = r.flag("last_piece");
+  m.offset = r.u64("offset");
+  const std::size_t length_at = r.offset();
+  m.length = r.u32("length");
+  if (!util::checked_add<std::uint64_t>(m.offset, m.length)) {
+    r.fail(length_at, "length", "offset + length overflows 64 bits");
+  }
+}
+
 void put(FieldWriter& w, const CompleteStream& m) {
   w.u64(m.stream);
 }

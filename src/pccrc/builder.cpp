@@ -488,6 +488,22 @@ void ContentInformationBuilder::add_borrowed(std::span<const std::uint8_t> data,
   m.lend(data, std::move(release));
 }
 
+bool ContentInformationBuilder::release_oldest() {
+  Impl& m = *impl_;
+  m.release_repaid();
+  if (m.loans.empty()) return false;
+  // Loans are repaid in order; the oldest stays only while its batches are in flight (or a
+  // batch's work threw, which collect_oldest() rethrows, and the destructor releases it).
+  const std::uint64_t oldest = m.loans.front().id;
+  while (!m.loans.empty() && m.loans.front().id == oldest && m.pipeline.busy()) {
+    m.pipeline.collect_oldest();
+  }
+  // What else finished meanwhile goes back too.
+  m.pipeline.collect_finished();
+  m.release_repaid();
+  return !m.loans.empty();
+}
+
 std::span<std::uint8_t> ContentInformationBuilder::prepare() {
   return impl_->prepare();
 }

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "peerdist.h"
+#include "peerdist/service/file_window.hpp"
 #include "peerdist/service/publication_service.hpp"
 
 namespace peerdist::service {
@@ -134,6 +135,8 @@ std::shared_ptr<StreamBuilders> Instance::take_builders(Stream& stream) {
 
 void Instance::abandon(Stream& stream, std::uint32_t status, Stream::State state) {
   stream.state = state;
+  // The pieces consumed first, then the queue: Results stay in request order.
+  abort_fed(stream, status);
   std::deque<std::shared_ptr<PendingOperation>> keep;
   for (const auto& op : std::deque(stream.queue)) {
     // A claimed CompleteStream is being written to the catalog; it completes on its own.
@@ -336,39 +339,55 @@ void Instance::on_publish_checked(std::uint64_t token, std::uint32_t status) {
 
 void Instance::add_to_stream(std::uint64_t request_id, ipc::AddToStream request,
                              ReplyHandler reply) {
-  auto it = streams_.find(request.stream);
+  queue_piece(request_id, request.stream, request.last_piece, std::move(request.data), nullptr,
+              std::move(reply));
+}
+
+void Instance::add_file_to_stream(std::uint64_t request_id, const ipc::AddFileToStream& request,
+                                  ipc::UniqueFd fd, ReplyHandler reply) {
+  // The descriptor is closed when the piece is done with (or refused).
+  auto file = std::make_shared<FilePiece>(FilePiece{std::move(fd), request.offset, request.length});
+  queue_piece(request_id, request.stream, request.last_piece, ipc::InlineData{}, std::move(file),
+              std::move(reply));
+}
+
+void Instance::queue_piece(std::uint64_t request_id, std::uint64_t stream_id, bool last_piece,
+                           ipc::DataRef data, std::shared_ptr<FilePiece> file,
+                           ReplyHandler reply) {
+  auto it = streams_.find(stream_id);
   if (it == streams_.end()) return reply(Reply::failure(ERROR_INVALID_HANDLE));
   Stream& stream = it->second;
   if (stream.state == Stream::State::invalidated) {
     return reply(Reply::failure(PEERDIST_ERROR_INVALIDATED));
   }
   if (stream.refusing_call) {
-    stream.refusing_call = !request.last_piece;
+    stream.refusing_call = !last_piece;
     return reply(Reply::failure(ERROR_INVALID_PARAMETER));
   }
   const bool starts_call = !stream.in_call;
   if (!starts_call && stream.state == Stream::State::abandoned) {
     // The rest of a call that was cancelled (or whose stream was closed) meanwhile.
-    stream.in_call = !request.last_piece;
+    stream.in_call = !last_piece;
     return reply(Reply::failure(ERROR_OPERATION_ABORTED));
   }
   if (!stream.accepts_data() || (starts_call && stream.has_pending_pieces())) {
     // After CompleteStream, after abandonment, or a second AddToStream while one is in flight
     // (docs/api.md): ERROR_INVALID_PARAMETER, for every piece of that call.
     if (starts_call) {
-      stream.refusing_call = !request.last_piece;
+      stream.refusing_call = !last_piece;
     } else {
-      stream.in_call = !request.last_piece;
+      stream.in_call = !last_piece;
     }
     return reply(Reply::failure(ERROR_INVALID_PARAMETER));
   }
   if (duplicate_request(request_id, reply)) return;
-  stream.in_call = !request.last_piece;
+  stream.in_call = !last_piece;
   auto op = std::make_shared<PendingOperation>(request_id, OperationKind::add_piece, stream.id,
                                                std::move(reply));
   op->first_of_call = starts_call;
-  op->last_piece = request.last_piece;
-  op->data = std::move(request.data);
+  op->last_piece = last_piece;
+  op->data = std::move(data);
+  op->file = std::move(file);
   pending_.emplace(request_id, op);
   stream.queue.push_back(std::move(op));
   pump(stream.id);
@@ -395,7 +414,15 @@ void Instance::pump(std::uint64_t stream_id) {
     auto it = streams_.find(stream_id);
     if (it == streams_.end()) return;
     Stream& stream = it->second;
-    if (stream.busy || stream.queue.empty()) return;
+    if (stream.busy) return;
+    if (stream.queue.empty() ||
+        (stream.queue.front()->kind() == OperationKind::complete_stream && !stream.fed.empty())) {
+      // Pieces hashed in place are released by the builders' later calls; with no more data
+      // queued (the client may be waiting for those very Results to reuse its buffer), or only
+      // a CompleteStream, which starts once every piece is answered, ask for them back.
+      if (stream.state == Stream::State::open && stream.lending()) start_release(stream);
+      return;
+    }
     std::shared_ptr<PendingOperation> op = stream.queue.front();
     if (op->ended()) {
       stream.queue.pop_front();
@@ -424,7 +451,11 @@ void Instance::pump(std::uint64_t stream_id) {
     std::uint32_t status = stream.call_status;
     std::uint64_t length = 0;
     if (status == 0) {
-      if (const auto* shared = std::get_if<ipc::SharedData>(&op->data)) {
+      if (op->file) {
+        // The file itself is checked on a worker (start_piece): fstat and fstatfs may wait on
+        // its filesystem.
+        length = op->file->length;
+      } else if (const auto* shared = std::get_if<ipc::SharedData>(&op->data)) {
         length = shared->length;
         if (!shared_) {
           status = ERROR_INVALID_PARAMETER;  // no shared buffer on this connection
@@ -444,12 +475,12 @@ void Instance::pump(std::uint64_t stream_id) {
       // The call's later pieces fail the same way: nothing is appended after a gap.
       stream.call_status = status;
       stream.queue.pop_front();
-      finish(op, Reply::failure(status));
+      answer_in_order(stream, op, 0, status);
       continue;
     }
     if (length == 0) {
       stream.queue.pop_front();
-      finish(op, Reply::success());
+      answer_in_order(stream, op, 0, ERROR_SUCCESS);
       continue;
     }
     start_piece(stream, op);
@@ -457,9 +488,54 @@ void Instance::pump(std::uint64_t stream_id) {
   }
 }
 
+namespace {
+
+// A file piece is mapped and lent to the builders in windows of this size, as `peerdist hash`
+// does (8 MiB: two 4 MiB batches with 2 cores; the builders hold at most kMaxBorrowedBytes of
+// windows, so a stream fed from a file keeps at most ~32 MiB of it mapped).
+constexpr std::uint64_t kFileWindowBytes = std::uint64_t{8} << 20U;
+
+// Worker thread: hashes a file piece in place, window by window. `consumed` tells whether any
+// of it reached the builders (a failure then abandons the stream; before, the piece is only
+// refused). A window whose file shrank under it fails the piece when it is released.
+std::uint32_t feed_file(StreamBuilders& builders, const FilePiece& file,
+                        const std::shared_ptr<PieceLoan>& loan, bool& consumed) {
+  consumed = false;
+  const int fd = file.fd.get();
+  if (const std::uint32_t refused = check_file_piece(fd, file.offset, file.length);
+      refused != ERROR_SUCCESS) {
+    return refused;
+  }
+  for (std::uint64_t at = 0; at < file.length;) {
+    const auto n = static_cast<std::size_t>(std::min(kFileWindowBytes, file.length - at));
+    auto window = FileWindow::map(fd, file.offset + at, n);
+    if (!window) {
+      spdlog::warn("cannot map a client's file: {}", window.error().message());
+      return window.error() == std::errc::not_enough_memory ||
+                     window.error() == std::errc::too_many_files_open
+                 ? std::uint32_t{ERROR_NOT_ENOUGH_MEMORY}
+                 : std::uint32_t{ERROR_INVALID_PARAMETER};
+    }
+    auto held = std::make_shared<FileWindow>(std::move(*window));
+    const std::span<const std::uint8_t> bytes = held->bytes();
+    loan->lend();
+    consumed = true;
+    builders.add_borrowed(bytes, [held = std::move(held), loan]() noexcept {
+      loan->give_back(held->close() ? std::uint32_t{PEERDIST_ERROR_OUT_OF_BOUNDS} : 0);
+    });
+    at += n;
+  }
+  return ERROR_SUCCESS;
+}
+
+}  // namespace
+
 void Instance::start_piece(Stream& stream, const std::shared_ptr<PendingOperation>& op) {
   PieceData piece;
-  if (auto* shared = std::get_if<ipc::SharedData>(&op->data)) {
+  std::shared_ptr<FilePiece> file = std::move(op->file);
+  if (file) {
+    // Read on the worker.
+  } else if (auto* shared = std::get_if<ipc::SharedData>(&op->data)) {
     piece.shared = shared_;
     piece.bytes = *shared_->span(shared->offset, shared->length);
   } else {
@@ -467,7 +543,7 @@ void Instance::start_piece(Stream& stream, const std::shared_ptr<PendingOperatio
     piece.bytes = piece.owned;
   }
   op->data = ipc::InlineData{};
-  const auto length = static_cast<std::uint32_t>(piece.bytes.size());
+  const auto length = file ? file->length : static_cast<std::uint32_t>(piece.bytes.size());
   if (!stream.builders) {
     unsigned threads = 1;  // hash on the feeding thread
     if (service_.parallel_streams_ < service_.parallel_limit_) {
@@ -479,13 +555,31 @@ void Instance::start_piece(Stream& stream, const std::shared_ptr<PendingOperatio
         std::make_shared<StreamBuilders>(service_.secret_, stream.versions, threads);
   }
   stream.busy = true;
+  // A shared piece, or a file piece, is hashed in place, where the client wrote it (no copy):
+  // its Result waits until the builders have given all of it back (answer_fed). Inline bytes
+  // are copied into the builders' batches, as small pieces are anyway.
+  auto loan = std::make_shared<PieceLoan>();
   boost::asio::post(
       service_.hash_pool_,
       [weak = weak_from_this(), executor = service_.executor_, builders = stream.builders,
-       piece = std::move(piece), stream_id = stream.id, op, length]() mutable {
+       piece = std::move(piece), file = std::move(file), stream_id = stream.id, op, length,
+       loan]() mutable {
         std::uint32_t status = ERROR_SUCCESS;
+        bool consumed = true;
         try {
-          builders->add(piece.bytes);
+          if (file) {
+            status = feed_file(*builders, *file, loan, consumed);
+          } else if (piece.shared) {
+            // Given back on a worker inside a later builder call (or this one, or the
+            // builders' destructor); every such call ends with a post to the network thread,
+            // which then sends the Result. Holds the mapping until no batch reads it.
+            loan->lend();
+            builders->add_borrowed(piece.bytes, [loan, mapping = piece.shared]() noexcept {
+              loan->give_back();
+            });
+          } else {
+            builders->add(piece.bytes);
+          }
         } catch (const std::bad_alloc&) {
           spdlog::error("stream {}: out of memory while hashing", stream_id);
           status = ERROR_NOT_ENOUGH_MEMORY;
@@ -493,36 +587,130 @@ void Instance::start_piece(Stream& stream, const std::shared_ptr<PendingOperatio
           spdlog::error("stream {}: hashing failed: {}", stream_id, e.what());
           status = ERROR_NOT_ENOUGH_MEMORY;
         }
+        loan->give_back();  // the job's own part: every other part is lent by now
         // The piece's memory and, for an abandoned stream, the builders go here, off the
         // network thread.
         piece = {};
+        file.reset();
         builders.reset();
-        boost::asio::post(executor, [weak, stream_id, op = std::move(op), length, status] {
-          if (auto self = weak.lock()) self->on_piece_fed(stream_id, op, length, status);
+        boost::asio::post(executor, [weak, stream_id, op = std::move(op), length, status, consumed,
+                                     loan = std::move(loan)]() mutable {
+          if (auto self = weak.lock()) {
+            self->on_piece_fed(stream_id, op, length, status, consumed, std::move(loan));
+          }
         });
       });
 }
 
 void Instance::on_piece_fed(std::uint64_t stream_id, const std::shared_ptr<PendingOperation>& op,
-                            std::uint32_t bytes, std::uint32_t status) {
+                            std::uint32_t bytes, std::uint32_t status, bool consumed,
+                            std::shared_ptr<const PieceLoan> loan) {
   auto it = streams_.find(stream_id);
   if (it != streams_.end()) {
     Stream& stream = it->second;
     stream.busy = false;
     if (!stream.queue.empty() && stream.queue.front() == op) stream.queue.pop_front();
     if (stream.state == Stream::State::open) {
-      if (status == ERROR_SUCCESS) {
-        stream.bytes_fed += bytes;
-      } else {
-        // A builder that threw may be in any state: the stream cannot go on.
+      if (status != ERROR_SUCCESS && consumed) {
+        // A builder that threw, or took part of a piece that then failed, may be in any state:
+        // the stream cannot go on. The earlier pieces' Results first.
+        abort_fed(stream, status);
         finish(op, Reply::failure(status));
         abandon(stream, status, Stream::State::abandoned);
         return;
       }
+      if (status != ERROR_SUCCESS) {
+        // Refused whole before anything was appended (a file piece the daemon does not read):
+        // as pump's refusals, the call's later pieces fail the same way.
+        stream.call_status = status;
+        answer_in_order(stream, op, 0, status);
+      } else {
+        stream.bytes_fed += bytes;
+        stream.fed.push_back(Stream::FedPiece{op, bytes, ERROR_SUCCESS, std::move(loan)});
+        answer_fed(stream);
+      }
+      pump(stream_id);
+      return;
     }
   }
+  // Closed or abandoned meanwhile: the operation has ended already, and nothing is sent.
   finish(op, status == ERROR_SUCCESS ? Reply::success(0, bytes) : Reply::failure(status));
   pump(stream_id);
+}
+
+void Instance::start_release(Stream& stream) {
+  if (!stream.builders) return;
+  stream.busy = true;
+  boost::asio::post(service_.hash_pool_, [weak = weak_from_this(), executor = service_.executor_,
+                                          builders = stream.builders,
+                                          stream_id = stream.id]() mutable {
+    std::uint32_t status = ERROR_SUCCESS;
+    bool more = false;
+    try {
+      more = builders->release_oldest();
+    } catch (const std::bad_alloc&) {
+      spdlog::error("stream {}: out of memory while hashing", stream_id);
+      status = ERROR_NOT_ENOUGH_MEMORY;
+    } catch (const std::exception& e) {
+      spdlog::error("stream {}: hashing failed: {}", stream_id, e.what());
+      status = ERROR_NOT_ENOUGH_MEMORY;
+    }
+    builders.reset();
+    boost::asio::post(executor, [weak, stream_id, status, more] {
+      if (auto self = weak.lock()) self->on_released(stream_id, status, more);
+    });
+  });
+}
+
+void Instance::on_released(std::uint64_t stream_id, std::uint32_t status, bool more) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  Stream& stream = it->second;
+  stream.busy = false;
+  if (stream.state != Stream::State::open) return pump(stream_id);
+  answer_fed(stream);
+  if (stream.state != Stream::State::open) return pump(stream_id);  // a piece was damaged
+  if (status == ERROR_SUCCESS && !more && stream.lending()) {
+    // The builders hold nothing, yet a piece was never given back: asking again would spin.
+    spdlog::error("stream {}: a borrowed piece was never released", stream_id);
+    status = ERROR_NOT_ENOUGH_MEMORY;
+  }
+  if (status != ERROR_SUCCESS) return abandon(stream, status, Stream::State::abandoned);
+  pump(stream_id);
+}
+
+void Instance::answer_in_order(Stream& stream, const std::shared_ptr<PendingOperation>& op,
+                               std::uint32_t bytes, std::uint32_t status) {
+  static const auto kNothingLent = [] {
+    auto loan = std::make_shared<PieceLoan>();
+    loan->give_back();
+    return std::shared_ptr<const PieceLoan>(std::move(loan));
+  }();
+  stream.fed.push_back(Stream::FedPiece{op, bytes, status, kNothingLent});
+  answer_fed(stream);
+}
+
+// Sends, in request order, the Results of the pieces the builders no longer read.
+void Instance::answer_fed(Stream& stream) {
+  while (!stream.fed.empty() && stream.fed.front().loan->released()) {
+    if (const std::uint32_t damaged = stream.fed.front().loan->status(); damaged != 0) {
+      // What the builders read of this piece was not the client's bytes (its file shrank while
+      // mapped): the content information would describe something else. This piece and every
+      // later one fail, and the stream publishes nothing.
+      spdlog::warn("instance {}: stream {}: a file piece shrank while it was hashed", id_,
+                   stream.id);
+      abandon(stream, damaged, Stream::State::abandoned);
+      return;
+    }
+    Stream::FedPiece piece = std::move(stream.fed.front());
+    stream.fed.pop_front();
+    finish(piece.op, piece.status == ERROR_SUCCESS ? Reply::success(0, piece.bytes)
+                                                   : Reply::failure(piece.status));
+  }
+}
+
+void Instance::abort_fed(Stream& stream, std::uint32_t status) {
+  for (const Stream::FedPiece& piece : std::exchange(stream.fed, {})) abort(piece.op, status);
 }
 
 void Instance::start_complete(Stream& stream, const std::shared_ptr<PendingOperation>& op) {
@@ -587,6 +775,10 @@ void Instance::on_committed(std::uint64_t stream_id, const std::shared_ptr<Pendi
     Stream& stream = it->second;
     stream.busy = false;
     if (!stream.queue.empty() && stream.queue.front() == op) stream.queue.pop_front();
+    // finish() released every borrowed piece: their Results come before this one's (or, if
+    // it failed before that, they fail with it).
+    answer_fed(stream);
+    abort_fed(stream, status == ERROR_SUCCESS ? std::uint32_t{ERROR_OPERATION_ABORTED} : status);
     stream.complete_queued = false;
     if (stream.state == Stream::State::completing) {
       stream.state = status == ERROR_SUCCESS ? Stream::State::completed : Stream::State::abandoned;

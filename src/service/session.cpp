@@ -81,13 +81,16 @@ void Session::on_readable(const boost::system::error_code& error) {
     return close("read failed: " + received.error().message());
   }
   if (received->extra_fds) return violation("more than one descriptor");
-  if (received->fd) {
-    // The shared buffer comes with the first byte of Hello, the first frame; a descriptor
-    // anywhere else is a protocol violation (docs/ipc.md, "Shared buffer").
-    if (hello_received_ || assembler_.consumed() != 0 || hello_fd_.valid()) {
+  ipc::UniqueFd fd;
+  if (received->fd) fd = std::move(*received->fd);
+  if (fd) {
+    if (!hello_received_ && assembler_.consumed() == 0 && !hello_fd_.valid()) {
+      // The shared buffer comes with the first byte of Hello, the first frame (docs/ipc.md,
+      // "Shared buffer").
+      hello_fd_ = std::move(fd);
+    } else if (!hello_done_) {
       return violation("a descriptor that did not come with Hello");
     }
-    hello_fd_ = std::move(*received->fd);
   }
   if (received->bytes == 0) {
     if (assembler_.mid_frame()) {
@@ -95,12 +98,40 @@ void Session::on_readable(const boost::system::error_code& error) {
     }
     return close("closed by the client");
   }
+  // This read's frames, each with the descriptor that came with it, if any.
+  const bool continues_frame = assembler_.mid_frame();
+  std::vector<std::pair<ipc::Frame, ipc::UniqueFd>> frames;
   std::span<const std::uint8_t> input(read_buffer_.data(), received->bytes);
   while (!input.empty()) {
     auto frame = assembler_.next(input);
     if (!frame) return violation(frame.error().message());
     if (!*frame) break;
-    inbox_.push_back(std::move(**frame));
+    frames.emplace_back(std::move(**frame), ipc::UniqueFd());
+  }
+  if (continues_frame && !frames.empty() && next_frame_fd_) {
+    frames.front().second = std::move(next_frame_fd_);  // it came with this frame's start
+  }
+  if (fd) {
+    // A file piece's (docs/ipc.md, "File pieces"). recvmsg stops right after the bytes a
+    // descriptor came with, and the client sends the frame it goes with whole: so it came with
+    // the last frame that starts in this read.
+    if (assembler_.mid_frame() && (!frames.empty() || !continues_frame)) {
+      next_frame_fd_ = std::move(fd);  // the frame still being assembled
+    } else if (!frames.empty() && (frames.size() > 1 || !continues_frame)) {
+      frames.back().second = std::move(fd);
+    } else {
+      return violation("a descriptor that came with no frame's start");
+    }
+  }
+  for (auto& [frame, frame_fd] : frames) {
+    // AddFileToStream, and only it, comes with a descriptor; handle_request takes them in order.
+    const bool file_piece = frame.header.type == ipc::MessageType::add_file_to_stream;
+    if (file_piece && !frame_fd) return violation("AddFileToStream without a descriptor");
+    if (!file_piece && frame_fd) {
+      return violation("a descriptor with a frame other than AddFileToStream");
+    }
+    if (file_piece) file_fds_.push_back(std::move(frame_fd));
+    inbox_.push_back(std::move(frame));
   }
   dispatch();
   wait_readable();
@@ -256,6 +287,12 @@ void Session::handle_request(std::uint64_t request_id, ipc::Message message) {
           instance.publish_stream(m, reply_to(request_id, true));
         } else if constexpr (std::is_same_v<M, ipc::AddToStream>) {
           instance.add_to_stream(request_id, std::move(m), reply_to(request_id, false));
+        } else if constexpr (std::is_same_v<M, ipc::AddFileToStream>) {
+          // Its descriptor is the first waiting (on_readable checked each frame has one).
+          if (file_fds_.empty()) return violation("AddFileToStream without a descriptor");
+          ipc::UniqueFd fd = std::move(file_fds_.front());
+          file_fds_.pop_front();
+          instance.add_file_to_stream(request_id, m, std::move(fd), reply_to(request_id, false));
         } else if constexpr (std::is_same_v<M, ipc::CompleteStream>) {
           instance.complete_stream(request_id, m.stream, reply_to(request_id, false));
         } else if constexpr (std::is_same_v<M, ipc::CloseStream>) {
@@ -382,6 +419,8 @@ void Session::close(std::string_view why) {
   outbox_.clear();
   inbox_.clear();
   hello_fd_.reset();
+  next_frame_fd_.reset();
+  file_fds_.clear();
   // PeerDistShutdown semantics; the replies it produces go nowhere (closed_).
   if (instance_) {
     instance_->end();

@@ -1,5 +1,6 @@
 #include "peerdist/service/stream.hpp"
 
+#include <atomic>
 #include <system_error>
 
 #include "peerdist/pccrc/codec.hpp"
@@ -10,7 +11,7 @@ StreamBuilders::StreamBuilders(std::shared_ptr<const pccrc::ServerSecret> secret
                                std::vector<pccrc::Version> versions, unsigned threads)
     : secret_(std::move(secret)), versions_(std::move(versions)), threads_(threads) {}
 
-void StreamBuilders::add(std::span<const std::uint8_t> data) {
+void StreamBuilders::make_builders() {
   if (builders_.empty()) {
     for (pccrc::Version version : versions_) {
       pccrc::BuildOptions options;
@@ -20,9 +21,41 @@ void StreamBuilders::add(std::span<const std::uint8_t> data) {
       builders_.push_back(std::make_unique<pccrc::ContentInformationBuilder>(*secret_, options));
     }
   }
-  // Each builder reads the piece in full before the next does: a client that rewrites its
-  // shared buffer meanwhile only makes its own two CIs describe different bytes.
+}
+
+void StreamBuilders::add(std::span<const std::uint8_t> data) {
+  make_builders();
   for (auto& builder : builders_) builder->add(data);
+}
+
+void StreamBuilders::add_borrowed(std::span<const std::uint8_t> data,
+                                  std::function<void()> release) {
+  make_builders();
+  // Each builder lends the piece and releases it on its own; `release` runs after the last.
+  // A client that rewrites its shared buffer meanwhile only makes its own CIs describe
+  // different bytes.
+  auto left = std::make_shared<std::atomic<std::size_t>>(builders_.size());
+  auto shared_release = std::make_shared<std::function<void()>>(std::move(release));
+  auto one_done = [left, shared_release] {
+    if (left->fetch_sub(1, std::memory_order_acq_rel) == 1 && *shared_release) (*shared_release)();
+  };
+  std::size_t lent = 0;
+  try {
+    for (auto& builder : builders_) {
+      ++lent;
+      builder->add_borrowed(data, one_done);
+    }
+  } catch (...) {
+    // The builders not reached never borrow the piece: count them as done.
+    for (; lent < builders_.size(); ++lent) one_done();
+    throw;
+  }
+}
+
+bool StreamBuilders::release_oldest() {
+  bool more = false;
+  for (auto& builder : builders_) more = builder->release_oldest() || more;
+  return more;
 }
 
 std::vector<EncodedCi> StreamBuilders::finish() {

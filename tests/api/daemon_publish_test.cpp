@@ -6,9 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
+#include <thread>
 
+#include "peerdist/ipc/unique_fd.hpp"
 #include "peerdist/peerdist.hpp"
 
 #include "daemon_test_support.hpp"
@@ -218,6 +223,100 @@ TEST_F(Publish, CxxPublishFileIsZeroCopyPipelinedAndMatchesTheBuilder) {
   }
   EXPECT_EQ(all, expected_ci(content, Version::v2, pccrc::ByteRange{kMiB, 2 * kMiB}));
   EXPECT_FALSE(reader->close());
+}
+
+TEST_F(Publish, CxxPublishFileLetsTheDaemonReadARegularFile) {
+  // Larger than several file pieces (32 MiB), from a position that is not page-aligned: the
+  // daemon maps and hashes [position, end) itself (docs/ipc.md "File pieces"), and the CI is
+  // the builder's of those bytes, as `peerdist hash` makes it.
+  const auto content = random_content(70 * kMiB + 5, 8);
+  const std::string path = dir_.write("big.bin", content);
+  const std::size_t position = kMiB + 3;
+  const ipc::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::lseek(fd.get(), static_cast<off_t>(position), SEEK_SET),
+            static_cast<off_t>(position));
+  auto instance = Instance::start();
+  ASSERT_TRUE(instance);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> progress;
+  const std::error_code published = instance->publish_file(
+      fd.get(), as_bytes("big"), {},
+      [&](std::uint64_t done, std::uint64_t total) { progress.emplace_back(done, total); });
+  ASSERT_FALSE(published) << published.message();
+  const std::span<const std::uint8_t> tail = std::span(content).subspan(position);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), std::make_pair(std::uint64_t{tail.size()}, std::uint64_t{tail.size()}));
+  EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end()));
+  // As after reading it: the descriptor's position is at the end.
+  EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), static_cast<off_t>(content.size()));
+  for (const auto version : {Version::v1, Version::v2}) {
+    const auto v = static_cast<std::uint32_t>(version);
+    auto reader = instance->open_content_information(as_bytes("big"), {}, VersionRange{v, v});
+    ASSERT_TRUE(reader) << reader.error().message();
+    auto ci = reader->read_all();
+    ASSERT_TRUE(ci);
+    EXPECT_EQ(*ci, expected_ci(tail, version));
+  }
+}
+
+TEST_F(Publish, CxxPublishFileCopiesWhatTheDaemonDoesNotRead) {
+  // A pipe (and a file opened read-write) go through the shared ring, copied, as before.
+  const auto content = random_content(5 * kMiB + 77, 9);
+  auto instance = Instance::start();
+  ASSERT_TRUE(instance);
+  int pipe_fds[2] = {-1, -1};
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  const ipc::UniqueFd read_end(pipe_fds[0]);
+  std::thread writer([&, write_end = ipc::UniqueFd(pipe_fds[1])] {
+    std::span<const std::uint8_t> left(content);
+    while (!left.empty()) {
+      const ssize_t n = ::write(write_end.get(), left.data(), left.size());
+      if (n <= 0) break;
+      left = left.subspan(static_cast<std::size_t>(n));
+    }
+  });
+  const std::error_code published = instance->publish_file(read_end.get(), as_bytes("pipe"));
+  writer.join();
+  ASSERT_FALSE(published) << published.message();
+  const std::string path = dir_.write("rw.bin", content);
+  const ipc::UniqueFd writable(::open(path.c_str(), O_RDWR | O_CLOEXEC));  // NOLINT
+  ASSERT_FALSE(instance->publish_file(writable.get(), as_bytes("rw")));
+  for (const char* id : {"pipe", "rw"}) {
+    auto reader = instance->open_content_information(as_bytes(id), {}, VersionRange{1, 1});
+    ASSERT_TRUE(reader);
+    auto ci = reader->read_all();
+    ASSERT_TRUE(ci);
+    EXPECT_EQ(*ci, expected_ci(content, Version::v1)) << id;
+  }
+}
+
+TEST_F(Publish, CxxPublishFileOfAFileTruncatedMeanwhileFailsAndTheDaemonLives) {
+  // The file shrinks to 1 MiB once the first piece is done: later pieces lie past its end, or
+  // their pages vanish while the daemon hashes them (its SIGBUS handler catches that). Either
+  // way the publication fails with PEERDIST_ERROR_OUT_OF_BOUNDS and nothing is published.
+  const auto content = random_content(256 * kMiB, 10);
+  const std::string path = dir_.write("shrinking.bin", content);
+  auto instance = Instance::start();
+  ASSERT_TRUE(instance);
+  bool truncated = false;
+  const std::error_code published = instance->publish_file(
+      path, as_bytes("shrinking"), {}, [&](std::uint64_t done, std::uint64_t /*total*/) {
+        if (!truncated && done > 0) {
+          truncated = ::truncate(path.c_str(), static_cast<off_t>(kMiB)) == 0;
+        }
+      });
+  ASSERT_TRUE(truncated);
+  EXPECT_EQ(published, win32_error(PEERDIST_ERROR_OUT_OF_BOUNDS)) << published.message();
+  EXPECT_FALSE(instance->open_content_information(as_bytes("shrinking")));
+  // The daemon is alive and well: the same identifier publishes now.
+  const auto small = random_content(kMiB, 11);
+  const std::string other = dir_.write("small.bin", small);
+  ASSERT_FALSE(instance->publish_file(other, as_bytes("shrinking")));
+  auto reader = instance->open_content_information(as_bytes("shrinking"), {}, VersionRange{2, 2});
+  ASSERT_TRUE(reader);
+  auto ci = reader->read_all();
+  ASSERT_TRUE(ci);
+  EXPECT_EQ(*ci, expected_ci(small, Version::v2));
 }
 
 TEST_F(Publish, CxxZeroCopyBuffersAndQueuedAdds) {

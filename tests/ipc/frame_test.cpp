@@ -103,7 +103,7 @@ TEST(FrameHeader, RejectsOtherVersions) {
 }
 
 TEST(FrameHeader, RejectsUnknownTypes) {
-  for (const int type : {0x0000, 0x0008, 0x000F, 0x0015, 0x001B, 0x001F, 0x0029, 0x002F, 0x0032,
+  for (const int type : {0x0000, 0x0008, 0x000F, 0x0016, 0x001B, 0x001F, 0x0029, 0x002F, 0x0032,
                          0x8000, 0x8004, 0x0180, 0xFFFF}) {
     Header h = kResultHeader;
     put_u16(h, 6, static_cast<std::uint16_t>(type));

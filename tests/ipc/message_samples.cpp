@@ -14,6 +14,7 @@ std::vector<Message> samples() {
       PublishStream{{'i', 'd', '-', '1'}, 0x0000000100000000ULL, 2, 0},
       AddToStream{7, false, InlineData{{0xDE, 0xAD, 0xBE, 0xEF, 0x00}}},
       AddToStream{8, true, SharedData{0x10000, 0x2000}},
+      AddFileToStream{22, false, 0x0000000400000000ULL, 0x02000000},
       CompleteStream{9},
       CloseStream{10},
       Unpublish{{'i', 'd', '-', '2'}},

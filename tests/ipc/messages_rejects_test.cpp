@@ -157,7 +157,26 @@ TEST(MessageRejects, LastPieceIsABoolean) {
     Bytes payload = encode(AddToStream{1, true, SharedData{0, 1}});
     payload[8] = static_cast<std::uint8_t>(flag);
     expect_reject(MessageType::add_to_stream, payload, "AddToStream.last_piece", 8);
+    payload = encode(AddFileToStream{1, true, 0, 1});
+    payload[8] = static_cast<std::uint8_t>(flag);
+    expect_reject(MessageType::add_file_to_stream, payload, "AddFileToStream.last_piece", 8);
   }
+}
+
+TEST(MessageRejects, FileRangeThatWraps) {
+  Bytes payload;
+  put_u64(payload, 1);
+  payload.push_back(1);
+  put_u64(payload, 0xFFFFFFFFFFFFFFFFULL - 9);
+  put_u32(payload, 10);
+  expect_reject(MessageType::add_file_to_stream, payload, "AddFileToStream.length", 17);
+  // Short, and one trailing byte.
+  Bytes ok = encode(AddFileToStream{1, false, 2, 3});
+  ASSERT_EQ(ok.size(), 21U);
+  expect_reject(MessageType::add_file_to_stream, Bytes(ok.begin(), ok.end() - 1),
+                "AddFileToStream.length", 17);
+  ok.push_back(0);
+  expect_reject(MessageType::add_file_to_stream, ok, "AddFileToStream", 21);
 }
 
 TEST(MessageRejects, SharedRangeThatWraps) {

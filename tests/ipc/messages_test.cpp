@@ -105,6 +105,7 @@ TEST(Messages, CapsAreInclusive) {
       AddContentInformation{1, InlineData{}},
       AddData{1, 0xFFFFFFFFFFFFFFFFULL, InlineData{Bytes(kMaxInlineData, 0x36)}},
       AddData{1, 0, SharedData{0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFULL, 0xFFFFFFFF}},
+      AddFileToStream{1, true, 0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFULL, 0xFFFFFFFF},
       HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize, 'v')},
       HelloReply{0, 1, 2, 2, 1, 2, ""},
       Result{0, 0, 0, Bytes(kMaxResultDataSize, 0x44)},
@@ -131,6 +132,7 @@ TEST(Messages, EncodeRefusesFieldsPastTheirCaps) {
       AddContentInformation{1, SharedData{0xFFFFFFFFFFFFFFFFULL, 1}},
       AddData{1, 0, InlineData{Bytes(kMaxInlineData + 1, 0x36)}},
       AddData{1, 0, SharedData{0xFFFFFFFFFFFFFFFFULL - 1, 2}},
+      AddFileToStream{1, true, 0xFFFFFFFFFFFFFFFFULL, 1},
       HelloReply{0, 1, 2, 2, 1, 2, std::string(kMaxServiceVersionSize + 1, 'v')},
       Result{0, 0, 0, Bytes(kMaxResultDataSize + 1, 0x44)},
   };
@@ -170,6 +172,8 @@ TEST(MessageLayout, Publishing) {
                 Layout().u64(5).u8(1).u8(1).blob(Bytes{9, 8, 7}).bytes());
   expect_layout(AddToStream{6, false, SharedData{0x0000000100000002ULL, 0x03040506}},
                 Layout().u64(6).u8(0).u8(2).u64(0x0000000100000002ULL).u32(0x03040506).bytes());
+  expect_layout(AddFileToStream{7, true, 0x0000000100000002ULL, 0x03040506},
+                Layout().u64(7).u8(1).u64(0x0000000100000002ULL).u32(0x03040506).bytes());
   expect_layout(CompleteStream{0xA1}, Layout().u64(0xA1).bytes());
   expect_layout(CloseStream{0xA2}, Layout().u64(0xA2).bytes());
   expect_layout(Unpublish{{'x'}}, Layout().blob("x").bytes());

@@ -512,6 +512,46 @@ TEST(Builder, BorrowedEdgeCasesReleaseExactlyOnce) {
   }
 }
 
+TEST(Builder, ReleaseOldestGivesBorrowedMemoryBackWithoutNewData) {
+  // How peerdistd answers a client that waits for its shared-buffer pieces before sending
+  // more: it asks for the oldest loan back instead of adding data. Three windows out at a time,
+  // then given back one call at a time, oldest first.
+  const Bytes content = test::random_content(40 * kMiB + 12345, 16);
+  for (const HashScheme scheme : {HashScheme{}, HashScheme::v2()}) {
+    for (const unsigned threads : {1U, 2U, 16U}) {
+      SCOPED_TRACE(std::string(scheme.version == Version::v1 ? "V1" : "V2") + ", threads " +
+                   std::to_string(threads));
+      Lender lender;
+      ContentInformationBuilder builder(test_secret(), {scheme, threads, {}});
+      EXPECT_FALSE(builder.release_oldest());  // nothing borrowed
+      const std::size_t window = 5 * kMiB;
+      std::size_t at = 0;
+      while (at < content.size()) {
+        const std::size_t first = lender.windows().size();
+        for (int i = 0; i < 3 && at < content.size(); ++i) {
+          const std::size_t n = std::min(window, content.size() - at);
+          lender.lend(builder, std::span(content).subspan(at, n));
+          at += n;
+        }
+        for (std::size_t w = first; w < lender.windows().size(); ++w) {
+          const bool more = builder.release_oldest();
+          EXPECT_EQ(lender.windows()[w].releases, 1) << "window " << w;
+          EXPECT_EQ(more, lender.outstanding() > 0);
+          if (!more) break;
+        }
+        EXPECT_EQ(lender.outstanding(), 0U);
+        EXPECT_FALSE(builder.release_oldest());
+      }
+      auto ci = builder.finish();
+      ASSERT_TRUE(ci);
+      EXPECT_TRUE(*ci == (scheme.version == Version::v1
+                              ? reference_v1(content, test_secret(), crypto::HashAlgorithm::sha256)
+                              : reference_v2(content, test_secret())));
+      lender.expect_all_released_once();
+    }
+  }
+}
+
 // --- V2 output, checked without the reference model. ---
 
 TEST(Builder, V2SegmentsTileTheContentAndHashIndependently) {

@@ -1,8 +1,10 @@
 // The real peerdistd binary on a temporary state directory and socket, spoken to with a raw
 // protocol client: start-up, publishing through shared memory and inline data, reload,
 // refusals, clean stop, protocol violations and a crash.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -240,6 +242,50 @@ TEST_F(DaemonTest, PublishThroughSharedMemoryAndInlineEqualsTheBuilder) {
   ASSERT_TRUE(other);
   EXPECT_EQ(other->request(ipc::OpenContentInformation{id_of("mixed"), 0, 0, 0, 0}).status,
             ERROR_NOT_FOUND);
+}
+
+TEST_F(DaemonTest, FilePiecesTravelWithTheirDescriptors) {
+  // AddFileToStream (docs/ipc.md "File pieces"): each frame sent whole with its file's
+  // descriptor, back to back; the daemon pairs each with its frame and hashes the file in place.
+  start();
+  auto client = connect_hello();
+  ASSERT_TRUE(client);
+  const auto content = peerdist::test::random_content(20'000'000, 12);
+  const std::string path = dir_.write("file.bin", content);
+  const ipc::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT
+  ASSERT_TRUE(fd);
+  ipc::Result opened = client->request(ipc::PublishStream{id_of("file"), content.size(), 2, 0});
+  ASSERT_EQ(opened.status, ERROR_SUCCESS);
+  std::vector<std::uint64_t> ids;
+  for (std::uint64_t at = 0; at < content.size();) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(7'000'001, content.size() - at));
+    const std::uint64_t id = client->next_id();
+    ASSERT_TRUE(client->send(
+        id, ipc::AddFileToStream{opened.value, at + n == content.size(), at, n}, fd.get()));
+    ids.push_back(id);
+    at += n;
+  }
+  for (const std::uint64_t id : ids) EXPECT_EQ(client->result_of(id).status, ERROR_SUCCESS);
+  ASSERT_EQ(client->request(ipc::CompleteStream{opened.value}).status, ERROR_SUCCESS);
+  EXPECT_EQ(read_ci(*client, "file", 1, 1), reference(content, pccrc::Version::v1));
+  EXPECT_EQ(read_ci(*client, "file", 2, 2), reference(content, pccrc::Version::v2));
+
+  // An AddFileToStream without its descriptor breaks the protocol; so does one sent in one
+  // write with the frame after it (the descriptor then goes with that frame, the last one it
+  // came with: a frame with a descriptor must be sent alone).
+  auto no_fd = connect_hello();
+  ASSERT_TRUE(no_fd);
+  ASSERT_TRUE(no_fd->send(1, ipc::AddFileToStream{1, true, 0, 10}));
+  EXPECT_TRUE(no_fd->wait_closed());
+  auto glued = connect_hello();
+  ASSERT_TRUE(glued);
+  auto bytes = ipc::encode_frame(2, ipc::AddFileToStream{1, true, 0, 10});
+  const auto second = ipc::encode_frame(3, ipc::GetStatus{});
+  bytes.insert(bytes.end(), second.begin(), second.end());
+  ASSERT_TRUE(glued->send_raw(bytes, fd.get()));
+  EXPECT_TRUE(glued->wait_closed());
+  // The first client is unaffected.
+  EXPECT_EQ(client->request(ipc::GetStatus{}).status, ERROR_SUCCESS);
 }
 
 TEST_F(DaemonTest, SighupDisablesAndEnablesWithStatusChanged) {

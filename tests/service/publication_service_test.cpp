@@ -2,9 +2,16 @@
 // rules, through Instance calls and their replies.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+
 #include "peerdist/ipc/shared_buffer.hpp"
 #include "peerdist/pccrc/range.hpp"
 #include "service_fixture.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
 
 namespace peerdist::service::test {
@@ -13,6 +20,7 @@ namespace {
 using peerdist::test::random_content;
 
 constexpr std::uint32_t kUid = 1000;
+constexpr std::size_t kMiB = std::size_t{1} << 20U;
 constexpr std::uint32_t kOtherUid = 1001;
 
 // "m0", "m1", ... (built with += : GCC 12 at -O3 warns wrongly about "literal" + std::string).
@@ -100,6 +108,343 @@ TEST_F(PublicationServiceTest, SharedBufferPiecesAreReadInPlace) {
   outside.data = ipc::SharedData{0, 10};
   EXPECT_EQ(call([&](ReplyHandler h) { plain.instance->add_to_stream(next_request++, outside, std::move(h)); }).status,
             ERROR_INVALID_PARAMETER);
+}
+
+// A client of a shared ring, as libpeerdist is: one application call cut into 4 MiB pieces,
+// each written into a free slot of the ring and sent at once; a slot is free again when its
+// piece's Result arrives, and is then overwritten with garbage at once. Builders with hashing
+// threads of their own hash shared pieces in place (no copy), so a Result sent while a worker
+// still read the slot would make the published CI describe the garbage.
+class SharedRingTest : public ServiceFixture {
+ protected:
+  static constexpr std::size_t kSlot = std::size_t{4} << 20U;
+
+  void SetUp() override {
+    ServiceOptions options = default_options();
+    options.builder_threads = 2;
+    open(options);
+  }
+
+  struct Ring {
+    std::shared_ptr<ipc::SharedBuffer> buffer;
+    std::size_t slot_size = kSlot;
+    std::deque<std::size_t> free;
+  };
+  static Ring make_ring(std::size_t slots, std::size_t slot_size = kSlot) {
+    auto buffer = ipc::SharedBuffer::create(slots * slot_size);
+    EXPECT_TRUE(buffer);
+    Ring ring{std::make_shared<ipc::SharedBuffer>(std::move(*buffer)), slot_size, {}};
+    for (std::size_t i = 0; i < slots; ++i) ring.free.push_back(i);
+    return ring;
+  }
+
+  // Sends `content` through `ring` as one call on `stream`; every piece's Result in order,
+  // with its length. Returns when every piece is answered.
+  void send_through(Client& c, Ring& ring, std::uint64_t stream,
+                    const std::vector<std::uint8_t>& content) {
+    const std::size_t size = ring.slot_size;
+    const std::size_t pieces = (content.size() + size - 1) / size;
+    std::size_t at = 0;
+    std::size_t sent = 0;
+    std::size_t answered = 0;
+    while (answered < pieces) {
+      while (at < content.size() && !ring.free.empty()) {
+        const std::size_t slot = ring.free.front();
+        ring.free.pop_front();
+        const std::size_t n = std::min(size, content.size() - at);
+        auto span = ring.buffer->writable_span(slot * size, n);
+        ASSERT_TRUE(span);
+        std::copy_n(content.begin() + static_cast<std::ptrdiff_t>(at), n, span->begin());
+        ipc::AddToStream m;
+        m.stream = stream;
+        m.last_piece = at + n == content.size();
+        m.data = ipc::SharedData{slot * size, static_cast<std::uint32_t>(n)};
+        c.instance->add_to_stream(
+            next_request++, m, [&ring, &answered, slot, n, size, index = sent++](Reply r) {
+              EXPECT_EQ(r.status, ERROR_SUCCESS);
+              EXPECT_EQ(r.bytes, n);
+              EXPECT_EQ(index, answered) << "Results out of order";
+              ++answered;
+              // The slot is the client's again: it writes something else there at once.
+              auto bytes = ring.buffer->writable_span(slot * size, size);
+              std::fill(bytes->begin(), bytes->end(), std::uint8_t{0xA5});
+              ring.free.push_back(slot);
+            });
+        at += n;
+      }
+      const std::size_t before = answered;
+      if (!run_until([&] { return answered > before; })) return;
+    }
+  }
+};
+
+TEST_F(SharedRingTest, PiecesHashedInPlaceAreAnsweredOnlyOnceTheBuildersAreDone) {
+  // One slot or two: the client waits for a Result before each new piece, so the daemon must
+  // give pieces back without newer data behind them; 8 slots: pieces pipelined, as
+  // libpeerdist's 32 MiB ring does. V1 is hashed in place from 4 MiB pieces (a batch), V2
+  // from pieces a little over a batch plus the chunker's lookahead at both ends.
+  struct Run {
+    std::uint32_t flags;  // the versions: V1, V2, or both (0)
+    std::size_t slot_size;
+    std::size_t slots;
+  };
+  constexpr std::uint32_t kV1 = PEERDIST_PUBLICATION_FLAG_CONTENTINFO_V1;
+  constexpr std::uint32_t kV2 = PEERDIST_PUBLICATION_FLAG_CONTENTINFO_V2;
+  const std::size_t v2_slot = kSlot + (std::size_t{1} << 20U);
+  const Run runs[] = {{kV1, kSlot, 1},   {kV1, kSlot, 2},      {kV1, kSlot, 8},
+                      {kV2, v2_slot, 1}, {kV2, v2_slot, 6},    {0, v2_slot, 2},
+                      {0, kSlot, 8},     {kV1, 300'000, 3}};
+  std::size_t n = 0;
+  for (const Run& run : runs) {
+    SCOPED_TRACE("flags " + std::to_string(run.flags) + ", " + std::to_string(run.slots) +
+                 " slots of " + std::to_string(run.slot_size));
+    const auto data = random_content(7 * run.slot_size + 12345, 31 + n);
+    Ring ring = make_ring(run.slots, run.slot_size);
+    Client& c = client(kUid, ring.buffer);
+    const auto id = numbered(n++);
+    Reply opened = publish(c, id, data.size(), run.flags);
+    ASSERT_TRUE(opened.ok());
+    send_through(c, ring, opened.value, data);
+    ASSERT_EQ(complete(c, opened.value).status, ERROR_SUCCESS);
+    if (run.flags != kV2) {
+      EXPECT_EQ(read_ci(c, id, 0, 0, 1, 1, 1 << 20), reference(data, pccrc::Version::v1));
+    }
+    if (run.flags != kV1) {
+      EXPECT_EQ(read_ci(c, id, 0, 0, 2, 2, 1 << 20), reference(data, pccrc::Version::v2));
+    }
+    EXPECT_TRUE(close_stream(c, opened.value).ok());
+  }
+}
+
+TEST_F(SharedRingTest, PiecesInFlightEndOnceInOrderWhateverEndsTheStream) {
+  // Cancel, close, unpublish or the end of the instance, after a varying head start: whether
+  // the pieces are queued, being fed or lent to the builders, each ends exactly once, in
+  // request order, successes before failures; the builders never outlive what they read
+  // (AddressSanitizer would see a read of the unmapped ring).
+  const auto data = random_content(6 * kSlot, 32);
+  enum class End { cancel, close, unpublish, end };
+  for (const End how : {End::cancel, End::close, End::unpublish, End::end}) {
+    for (const int head_start : {0, 1, 2, 4, 8, 16, 64}) {
+      SCOPED_TRACE("end " + std::to_string(static_cast<int>(how)) + " after " +
+                   std::to_string(head_start) + " handlers");
+      Ring ring = make_ring(6);
+      Client& c = client(kUid, ring.buffer);
+      const auto id = numbered(100 + static_cast<std::size_t>(head_start));
+      Reply opened = publish(c, id, data.size());
+      ASSERT_TRUE(opened.ok());
+      Journal pieces;
+      const std::uint64_t first = next_request;
+      for (std::size_t i = 0; i < 6; ++i) {
+        auto span = ring.buffer->writable_span(i * kSlot, kSlot);
+        std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(i * kSlot), kSlot, span->begin());
+        ipc::AddToStream m;
+        m.stream = opened.value;
+        m.last_piece = i == 5;
+        m.data = ipc::SharedData{i * kSlot, static_cast<std::uint32_t>(kSlot)};
+        c.instance->add_to_stream(next_request++, m, pieces.handler(std::to_string(i)));
+      }
+      for (int i = 0; i < head_start; ++i) io.run_one_for(std::chrono::milliseconds(20));
+      Slot ended;
+      switch (how) {
+        case End::cancel: c.instance->cancel(first, ended.handler()); break;
+        case End::close: c.instance->close_stream(opened.value, ended.handler()); break;
+        case End::unpublish: c.instance->unpublish(id, ended.handler()); break;
+        case End::end: c.instance->end(); break;
+      }
+      if (how != End::end) run_until([&] { return ended.reply.has_value(); });
+      // (A cancel that came too late leaves the later pieces to finish normally.)
+      run_until([&] { return pieces.entries.size() >= 6; });
+      drain();
+      // Each piece once, in order; whatever succeeded came before what was aborted.
+      ASSERT_EQ(pieces.entries.size(), 6U);
+      bool failed = false;
+      for (std::size_t i = 0; i < 6; ++i) {
+        EXPECT_EQ(pieces.entries[i].first, std::to_string(i));
+        const Reply& r = pieces.entries[i].second;
+        if (r.ok()) {
+          EXPECT_FALSE(failed) << "a success after a failure";
+          EXPECT_EQ(r.bytes, kSlot);
+        } else {
+          EXPECT_EQ(r.status, ERROR_OPERATION_ABORTED);
+          failed = true;
+        }
+      }
+      if (how == End::cancel) {
+        // The cancelled piece was the first: it may have been answered already (NOTFOUND).
+        EXPECT_TRUE(ended.reply->ok() || ended.reply->status == PEERDIST_ERROR_OPERATION_NOTFOUND);
+        EXPECT_EQ(ended.reply->ok(), failed);
+      } else if (how != End::end) {
+        EXPECT_TRUE(ended.reply->ok());
+      }
+      // The client unmaps its ring now; the daemon's mapping stays until the builders are done.
+      ring.buffer.reset();
+      if (how != End::end && how != End::close) {
+        EXPECT_TRUE(close_stream(c, opened.value).ok());
+      }
+      drain();
+      EXPECT_EQ(service_->parallel_streams(), 0U);
+    }
+  }
+}
+
+// File pieces (AddFileToStream, docs/ipc.md "File pieces"): the daemon maps the client's file
+// and hashes it in place, as `peerdist hash` does.
+class FilePieceTest : public SharedRingTest {
+ protected:
+  // A file of `content` in the test's directory, opened with `flags`.
+  ipc::UniqueFd file_of(const std::vector<std::uint8_t>& content, int flags = O_RDONLY) {
+    path = files.write("content.bin", content);
+    return ipc::UniqueFd(::open(path.c_str(), flags | O_CLOEXEC));  // NOLINT
+  }
+  static ipc::UniqueFd duplicate(const ipc::UniqueFd& fd) {
+    return ipc::UniqueFd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));  // NOLINT
+  }
+  void add_file(Client& c, std::uint64_t stream, const ipc::UniqueFd& fd, std::uint64_t offset,
+                std::uint32_t length, bool last, ReplyHandler reply) {
+    c.instance->add_file_to_stream(next_request++, ipc::AddFileToStream{stream, last, offset, length},
+                                   duplicate(fd), std::move(reply));
+  }
+  Reply add_file(Client& c, std::uint64_t stream, const ipc::UniqueFd& fd, std::uint64_t offset,
+                 std::uint32_t length, bool last = true) {
+    return call([&](ReplyHandler h) { add_file(c, stream, fd, offset, length, last, std::move(h)); });
+  }
+
+  peerdist::test::TempDir files;
+  std::string path;
+};
+
+TEST_F(FilePieceTest, FilePiecesAreHashedInPlaceAndEqualTheBuilder) {
+  // One call of file pieces of odd sizes and offsets, pipelined, with an inline piece and a
+  // shared-buffer piece among them; V1 and V2 at once.
+  const auto data = random_content(45 * kMiB + 12345, 51);
+  const auto fd = file_of(data);
+  ASSERT_TRUE(fd);
+  Ring ring = make_ring(1);
+  Client& c = client(kUid, ring.buffer);
+  Reply opened = publish(c, id_of("file"), data.size());
+  ASSERT_TRUE(opened.ok());
+  Journal pieces;
+  std::size_t at = 0;
+  const auto file_piece = [&](std::size_t n, bool last = false) {
+    add_file(c, opened.value, fd, at, static_cast<std::uint32_t>(n), last,
+             pieces.handler("file " + std::to_string(n)));
+    at += n;
+  };
+  file_piece(13 * kMiB + 3);
+  file_piece(1);
+  {
+    ipc::AddToStream m{opened.value, false,
+                       ipc::InlineData{{data.begin() + static_cast<std::ptrdiff_t>(at),
+                                        data.begin() + static_cast<std::ptrdiff_t>(at + 100'000)}}};
+    c.instance->add_to_stream(next_request++, std::move(m), pieces.handler("inline"));
+    at += 100'000;
+  }
+  {
+    auto span = ring.buffer->writable_span(0, kSlot);
+    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(at), kSlot, span->begin());
+    ipc::AddToStream m{opened.value, false, ipc::SharedData{0, static_cast<std::uint32_t>(kSlot)}};
+    c.instance->add_to_stream(next_request++, std::move(m), pieces.handler("shared"));
+    at += kSlot;
+  }
+  file_piece(20 * kMiB);
+  const std::size_t last = data.size() - at;
+  file_piece(last, true);
+  ASSERT_TRUE(run_until([&] { return pieces.entries.size() == 6; }));
+  const std::vector<std::string> order = {"file " + std::to_string(13 * kMiB + 3), "file 1",
+                                          "inline", "shared", "file " + std::to_string(20 * kMiB),
+                                          "file " + std::to_string(last)};
+  EXPECT_EQ(pieces.labels(), order);
+  for (const auto& [label, reply] : pieces.entries) {
+    EXPECT_EQ(reply.status, ERROR_SUCCESS) << label;
+  }
+  ASSERT_EQ(complete(c, opened.value).status, ERROR_SUCCESS);
+  EXPECT_EQ(read_ci(c, id_of("file"), 0, 0, 1, 1, 1 << 20), reference(data, pccrc::Version::v1));
+  EXPECT_EQ(read_ci(c, id_of("file"), 0, 0, 2, 2, 1 << 20), reference(data, pccrc::Version::v2));
+}
+
+TEST_F(FilePieceTest, DescriptorsTheDaemonDoesNotReadAreRefusedWhole) {
+  const auto data = random_content(3 * kMiB, 52);
+  const auto fd = file_of(data);
+  ASSERT_TRUE(fd);
+  Client& c = client(kUid);
+  Reply opened = publish(c, id_of("refused"), data.size());
+  ASSERT_TRUE(opened.ok());
+  // Past the end of the file; a writable descriptor; a pipe; a directory. Each refused whole
+  // (its own call), the stream still open.
+  EXPECT_EQ(add_file(c, opened.value, fd, data.size() - 10, 11).status,
+            PEERDIST_ERROR_OUT_OF_BOUNDS);
+  const ipc::UniqueFd writable(::open(path.c_str(), O_RDWR | O_CLOEXEC));  // NOLINT
+  EXPECT_EQ(add_file(c, opened.value, writable, 0, 10).status, ERROR_INVALID_PARAMETER);
+  int pipe_fds[2] = {-1, -1};
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  const ipc::UniqueFd read_end(pipe_fds[0]);
+  const ipc::UniqueFd write_end(pipe_fds[1]);
+  EXPECT_EQ(add_file(c, opened.value, read_end, 0, 10).status, ERROR_INVALID_PARAMETER);
+  const ipc::UniqueFd directory(::open(files.path().c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT
+  EXPECT_EQ(add_file(c, opened.value, directory, 0, 10).status, ERROR_INVALID_PARAMETER);
+  // A call whose first piece is refused fails its later pieces the same way.
+  Journal call_pieces;
+  add_file(c, opened.value, read_end, 0, 10, false, call_pieces.handler("bad"));
+  add_file(c, opened.value, fd, 0, 10, true, call_pieces.handler("good"));
+  ASSERT_TRUE(run_until([&] { return call_pieces.entries.size() == 2; }));
+  EXPECT_EQ(call_pieces.entries[0].second.status, ERROR_INVALID_PARAMETER);
+  EXPECT_EQ(call_pieces.entries[1].second.status, ERROR_INVALID_PARAMETER);
+  // Nothing was appended: the whole file still publishes, and equals the builder.
+  EXPECT_EQ(add_file(c, opened.value, fd, 0, static_cast<std::uint32_t>(data.size())).status,
+            ERROR_SUCCESS);
+  ASSERT_EQ(complete(c, opened.value).status, ERROR_SUCCESS);
+  EXPECT_EQ(read_ci(c, id_of("refused"), 0, 0, 2, 2, 1 << 20), reference(data, pccrc::Version::v2));
+}
+
+TEST_F(FilePieceTest, AFileThatShrinksWhileHashedFailsItsStreamNotTheDaemon) {
+  // The client truncates its file right after sending its pieces: depending on how far the
+  // daemon got, a piece is refused (past the new end), fails when its windows are found
+  // damaged (the daemon caught the SIGBUS), or was hashed before. Whatever happened, the
+  // daemon lives, Results come once each and in order, and a publication that completes
+  // describes the original bytes.
+  const auto data = random_content(64 * kMiB, 53);
+  int failed_runs = 0;
+  std::size_t runs = 0;
+  for (const int head_start : {0, 0, 1, 2, 4}) {
+    SCOPED_TRACE("head start " + std::to_string(head_start));
+    const auto fd = file_of(data);
+    ASSERT_TRUE(fd);
+    Client& c = client(kUid);
+    const auto id = numbered(200 + runs++);
+    Reply opened = publish(c, id, data.size());
+    ASSERT_TRUE(opened.ok());
+    Journal pieces;
+    for (std::size_t i = 0; i < 4; ++i) {
+      add_file(c, opened.value, fd, i * 16 * kMiB, static_cast<std::uint32_t>(16 * kMiB), i == 3,
+               pieces.handler(std::to_string(i)));
+    }
+    for (int i = 0; i < head_start; ++i) io.run_one_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(5 * kMiB)), 0);
+    ASSERT_TRUE(run_until([&] { return pieces.entries.size() == 4; }));
+    bool failed = false;
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(pieces.entries[i].first, std::to_string(i));
+      const std::uint32_t status = pieces.entries[i].second.status;
+      if (status == ERROR_SUCCESS) {
+        EXPECT_FALSE(failed) << "a success after a failure";
+      } else {
+        EXPECT_TRUE(status == PEERDIST_ERROR_OUT_OF_BOUNDS) << status;
+        failed = true;
+      }
+    }
+    const Reply completed = complete(c, opened.value);
+    if (failed) {
+      ++failed_runs;
+      EXPECT_NE(completed.status, ERROR_SUCCESS);
+      EXPECT_EQ(open_ci(c, id).status, ERROR_NOT_FOUND);
+    } else {
+      ASSERT_EQ(completed.status, ERROR_SUCCESS);
+      EXPECT_EQ(read_ci(c, id, 0, 0, 1, 1, 1 << 20), reference(data, pccrc::Version::v1));
+    }
+    EXPECT_TRUE(close_stream(c, opened.value).ok());
+  }
+  // 64 MiB take far longer to hash than to truncate: nearly every run sees the truncation.
+  EXPECT_GT(failed_runs, 0);
 }
 
 // ---------------------------------------------------------------------------------------------

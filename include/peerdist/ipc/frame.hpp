@@ -46,6 +46,8 @@ enum class MessageType : std::uint16_t {
   complete_stream = 0x0012,
   close_stream = 0x0013,
   unpublish = 0x0014,
+  // Linux extension: a piece read from a file whose descriptor comes with the frame.
+  add_file_to_stream = 0x0015,
   open_content_information = 0x0018,
   retrieve_content_information = 0x0019,
   close_content_information = 0x001A,
@@ -82,6 +84,7 @@ inline constexpr std::array kAllMessageTypes = {
     MessageType::complete_stream,
     MessageType::close_stream,
     MessageType::unpublish,
+    MessageType::add_file_to_stream,
     MessageType::open_content_information,
     MessageType::retrieve_content_information,
     MessageType::close_content_information,

@@ -111,6 +111,18 @@ struct AddToStream {
   friend bool operator==(const AddToStream&, const AddToStream&) = default;
 };
 
+// Linux extension: the piece is the bytes [offset, offset + length) of the regular file whose
+// descriptor travels as SCM_RIGHTS with this frame (docs/ipc.md, "File pieces"); otherwise an
+// AddToStream piece. offset + length may not wrap.
+struct AddFileToStream {
+  static constexpr MessageType kType = MessageType::add_file_to_stream;
+  std::uint64_t stream = 0;
+  bool last_piece = true;  // on the wire: u8, 0 or 1
+  std::uint64_t offset = 0;
+  std::uint32_t length = 0;
+  friend bool operator==(const AddFileToStream&, const AddFileToStream&) = default;
+};
+
 struct CompleteStream {
   static constexpr MessageType kType = MessageType::complete_stream;
   std::uint64_t stream = 0;
@@ -287,11 +299,12 @@ struct StatusChanged {
 
 using Message =
     std::variant<Hello, GetStatus, RegisterStatusNotification, UnregisterStatusNotification,
-                 PublishStream, AddToStream, CompleteStream, CloseStream, Unpublish,
-                 OpenContentInformation, RetrieveContentInformation, CloseContentInformation,
-                 Cancel, Shutdown, ServiceInfo, OpenContent, CloseContent, AddContentInformation,
-                 CompleteContentInformation, AddData, BlockRead, StreamRead, FlushContent,
-                 GetClientInformation, CacheInfo, CacheClear, HelloReply, Result, StatusChanged>;
+                 PublishStream, AddToStream, AddFileToStream, CompleteStream, CloseStream,
+                 Unpublish, OpenContentInformation, RetrieveContentInformation,
+                 CloseContentInformation, Cancel, Shutdown, ServiceInfo, OpenContent, CloseContent,
+                 AddContentInformation, CompleteContentInformation, AddData, BlockRead, StreamRead,
+                 FlushContent, GetClientInformation, CacheInfo, CacheClear, HelloReply, Result,
+                 StatusChanged>;
 
 [[nodiscard]] MessageType type_of(const Message& message);
 

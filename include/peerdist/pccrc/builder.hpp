@@ -59,6 +59,13 @@ class ContentInformationBuilder {
   // prepares the next, and small enough that a caller mapping a file in such windows stays
   // well under 64 MiB of resident memory.
   static constexpr std::size_t kMaxBorrowedBytes = std::size_t{24} << 20U;
+
+  // Gives back borrowed memory without adding more, for a caller whose supplier waits for it
+  // (a client that reuses its buffers only once they are released): waits until the oldest
+  // add_borrowed() data not yet released is no longer read, collecting the batches hashed
+  // meanwhile, and calls its `release` (and those of later loans already done), from inside
+  // this call. Returns whether memory is still borrowed. Throws what a batch's work threw.
+  bool release_oldest();
   // Zero-copy feeding: a writable span of at least one byte to read content into, then
   // commit() of how many bytes were written there.
   [[nodiscard]] std::span<std::uint8_t> prepare();

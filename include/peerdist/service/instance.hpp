@@ -24,8 +24,10 @@
 
 #include "peerdist/ipc/messages.hpp"
 #include "peerdist/ipc/shared_buffer.hpp"
+#include "peerdist/ipc/unique_fd.hpp"
 #include "peerdist/service/client_content.hpp"
 #include "peerdist/service/content_info.hpp"
+#include "peerdist/service/file_window.hpp"
 #include "peerdist/service/pending_operation.hpp"
 #include "peerdist/service/reply.hpp"
 #include "peerdist/service/reservations.hpp"
@@ -72,6 +74,9 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // Server side.
   void publish_stream(const ipc::PublishStream& request, ReplyHandler reply);
   void add_to_stream(std::uint64_t request_id, ipc::AddToStream request, ReplyHandler reply);
+  // Linux extension: a piece read from the client's file `fd` came with (docs/ipc.md).
+  void add_file_to_stream(std::uint64_t request_id, const ipc::AddFileToStream& request,
+                          ipc::UniqueFd fd, ReplyHandler reply);
   void complete_stream(std::uint64_t request_id, std::uint64_t stream, ReplyHandler reply);
   void close_stream(std::uint64_t stream, ReplyHandler reply);
   void unpublish(const std::vector<std::uint8_t>& content_id, ReplyHandler reply);
@@ -126,9 +131,22 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void pump(std::uint64_t stream_id);
   void start_piece(Stream& stream, const std::shared_ptr<PendingOperation>& op);
   void start_complete(Stream& stream, const std::shared_ptr<PendingOperation>& op);
+  // Stream feeding: a piece queued (AddToStream's data, or AddFileToStream's file); borrowed
+  // pieces given back without new data; the Results of the pieces, in request order.
+  void queue_piece(std::uint64_t request_id, std::uint64_t stream_id, bool last_piece,
+                   ipc::DataRef data, std::shared_ptr<FilePiece> file, ReplyHandler reply);
+  void start_release(Stream& stream);
+  // more: whether the builders still borrow pieces.
+  void on_released(std::uint64_t stream_id, std::uint32_t status, bool more);
+  void answer_in_order(Stream& stream, const std::shared_ptr<PendingOperation>& op,
+                       std::uint32_t bytes, std::uint32_t status);
+  void answer_fed(Stream& stream);
+  void abort_fed(Stream& stream, std::uint32_t status);
   void on_publish_checked(std::uint64_t token, std::uint32_t status);
+  // consumed: whether any of the piece reached the builders; loan: what they still borrow of it.
   void on_piece_fed(std::uint64_t stream_id, const std::shared_ptr<PendingOperation>& op,
-                    std::uint32_t bytes, std::uint32_t status);
+                    std::uint32_t bytes, std::uint32_t status, bool consumed,
+                    std::shared_ptr<const PieceLoan> loan);
   void on_committed(std::uint64_t stream_id, const std::shared_ptr<PendingOperation>& op,
                     std::uint32_t status);
   void on_opened(std::uint64_t token, std::vector<std::uint8_t> content_id,

@@ -13,12 +13,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "peerdist/ipc/messages.hpp"
 #include "peerdist/service/reply.hpp"
 
 namespace peerdist::service {
+
+struct FilePiece;  // file_window.hpp
 
 // client_request: an asynchronous request of the client side (ClientContent's, or a
 // FlushContent); its stream() is the content handle (0 for FlushContent).
@@ -81,6 +84,8 @@ class PendingOperation {
   bool first_of_call = true;  // the piece starts a PeerDistServerPublishAddToStream call
   bool last_piece = true;
   ipc::DataRef data;          // moved out when the piece is fed
+  // An AddFileToStream piece: the client's file and the range (`data` is then empty).
+  std::shared_ptr<FilePiece> file;
 
   // For status notifications.
   std::uint32_t baseline_status = 0;

@@ -110,6 +110,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<std::uint8_t> read_buffer_;
   ipc::FrameAssembler assembler_;
   ipc::UniqueFd hello_fd_;  // the shared buffer, received with Hello's bytes
+  // File pieces' descriptors: one that came with the start of the frame being assembled, and
+  // those of the AddFileToStream frames in inbox_, in order.
+  ipc::UniqueFd next_frame_fd_;
+  std::deque<ipc::UniqueFd> file_fds_;
   std::deque<ipc::Frame> inbox_;  // read, not yet handled
   bool reading_ = false;
   bool hello_received_ = false;

@@ -53,9 +53,17 @@ AddOperation::AddOperation(OperationKind kind, std::weak_ptr<InstanceObject> ins
       storage_(std::move(storage)),
       ring_(std::move(ring)) {}
 
+AddOperation::AddOperation(OperationKind kind, std::weak_ptr<InstanceObject> instance,
+                           std::uint64_t connection_id, std::shared_ptr<const ipc::Blob> content_id,
+                           Completer completer, FileMessage file_message, FileRange file)
+    : Operation(kind, std::move(instance), connection_id, std::move(content_id),
+                std::move(completer)),
+      file_message_(std::move(file_message)),
+      file_(std::move(file)) {}
+
 void AddOperation::run(Connection& connection) noexcept {
   try {
-    const std::size_t size = data_.size();
+    const std::size_t size = file_ ? file_->length : data_.size();
     // Zero copy when the caller's bytes already lie in this connection's ring.
     const std::optional<std::uint64_t> in_ring =
         ring_ != nullptr && size > 0 ? ring_->offset_of(data_.data(), size) : std::nullopt;
@@ -65,7 +73,9 @@ void AddOperation::run(Connection& connection) noexcept {
       std::size_t piece = 0;
       ipc::DataRef data;
       RingLease slots;
-      if (in_ring) {
+      if (file_) {
+        piece = std::min(size - offset, policy::kFilePieceSize);  // nothing to copy
+      } else if (in_ring) {
         piece = std::min(size - offset, policy::kMaxSharedPiece);
         data = ipc::SharedData{.offset = *in_ring + offset,
                                .length = static_cast<std::uint32_t>(piece)};
@@ -95,12 +105,17 @@ void AddOperation::run(Connection& connection) noexcept {
       }
       const bool final_piece = offset + piece == size;
       auto handler = std::make_shared<PieceHandler>(shared_from_this(), std::move(slots));
-      const ipc::Message message = piece_message_(offset, final_piece, std::move(data));
-      const std::uint64_t id =
-          connection.send_request(message, handler, [&](std::uint64_t request_id) {
+      const ipc::Message message =
+          file_ ? file_message_(offset, final_piece, file_->offset + offset,
+                                static_cast<std::uint32_t>(piece))
+                : piece_message_(offset, final_piece, std::move(data));
+      const std::uint64_t id = connection.send_request(
+          message, handler,
+          [&](std::uint64_t request_id) {
             handler->set_request_id(request_id);
             return admit(request_id, final_piece);
-          });
+          },
+          file_ ? file_->fd->get() : -1);
       if (id == 0) {
         if (!wait_unless_held()) return;
         continue;  // the same piece again once the hold is released

@@ -10,6 +10,9 @@
 //  * Zero copy: bytes that already lie inside the ring (a buffer from the C++ API) are sent
 //    as SharedData where they are.
 //  * No ring: InlineData pieces.
+//  * A file (C++ publish_file): AddFileToStream pieces naming ranges of the file, whose
+//    descriptor goes with each frame; the daemon maps the file and hashes it in place, so the
+//    library copies nothing and the file's bytes never cross the socket.
 // The operation completes when the last piece's Result arrives, or at the first piece that
 // fails (first failure wins), with the sum of the bytes of the pieces that succeeded.
 //
@@ -43,6 +46,17 @@ class AddOperation final : public Operation,
   // The request that carries one piece: `at` is where the piece starts within the call's data,
   // `last` whether it is the call's last piece, `data` the piece (inline or in the ring).
   using PieceMessage = std::function<ipc::Message(std::uint64_t at, bool last, ipc::DataRef data)>;
+  // A range of a file instead of bytes (AddFileToStream). The descriptor is shared with the
+  // operation's other pieces and closed when the last holder goes.
+  struct FileRange {
+    std::shared_ptr<const ipc::UniqueFd> fd;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  // The request for one file piece: `at` as for PieceMessage; the piece is `length` bytes of
+  // the file at `file_offset`.
+  using FileMessage = std::function<ipc::Message(std::uint64_t at, bool last,
+                                                 std::uint64_t file_offset, std::uint32_t length)>;
 
   // `data` must stay valid until the operation completes (the API's contract for pBuffer).
   // `storage`, if set, owns the memory `data` lies in (a C++ buffer, possibly in the ring):
@@ -51,6 +65,11 @@ class AddOperation final : public Operation,
                std::uint64_t connection_id, std::shared_ptr<const ipc::Blob> content_id,
                Completer completer, PieceMessage piece_message, std::span<const std::uint8_t> data,
                std::shared_ptr<void> storage, std::shared_ptr<Ring> ring);
+
+  // A file's range, sent as file pieces (nothing is copied).
+  AddOperation(OperationKind kind, std::weak_ptr<InstanceObject> instance,
+               std::uint64_t connection_id, std::shared_ptr<const ipc::Blob> content_id,
+               Completer completer, FileMessage file_message, FileRange file);
 
   // Sender thread: copies and sends the pieces.
   void run(Connection& connection) noexcept override;
@@ -83,6 +102,8 @@ class AddOperation final : public Operation,
   bool wait_unless_held();
 
   const PieceMessage piece_message_;
+  const FileMessage file_message_;
+  const std::optional<FileRange> file_;
   const std::span<const std::uint8_t> data_;
   const std::shared_ptr<void> storage_;
   const std::shared_ptr<Ring> ring_;

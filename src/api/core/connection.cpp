@@ -183,7 +183,7 @@ Expected<ipc::Result, DWORD> Connection::call(const ipc::Message& message) {
 
 std::uint64_t Connection::send_request(const ipc::Message& message,
                                        std::shared_ptr<ResultHandler> handler,
-                                       const std::function<bool(std::uint64_t)>& admit) {
+                                       const std::function<bool(std::uint64_t)>& admit, int fd) {
   const std::lock_guard lock(send_mutex_);
   if (!alive()) return 0;
   const auto id = requests_.add(std::move(handler));
@@ -193,7 +193,7 @@ std::uint64_t Connection::send_request(const ipc::Message& message,
     return 0;
   }
   const auto frame = ipc::encode_frame(*id, message);
-  if (!ipc::send_with_fd(socket_.get(), frame, -1)) {
+  if (!ipc::send_with_fd(socket_.get(), frame, fd)) {
     // The receiver sees the end of the stream and tells every pending handler, this one too.
     shutdown_socket();
   }

@@ -101,9 +101,9 @@ class Connection {
   // is sent: a caller that stops an operation and then sends a request of its own knows that
   // every piece the operation admitted is on the wire before that request. If the send itself
   // fails, the connection is shut down and the handler hears on_connection_lost; the id is
-  // still returned.
+  // still returned. `fd` >= 0 travels with the frame (SCM_RIGHTS, AddFileToStream).
   std::uint64_t send_request(const ipc::Message& message, std::shared_ptr<ResultHandler> handler,
-                             const std::function<bool(std::uint64_t)>& admit = {});
+                             const std::function<bool(std::uint64_t)>& admit = {}, int fd = -1);
 
   // Queues a job for the sender thread (jobs run one after another, in order).
   void enqueue(std::shared_ptr<SendJob> job);

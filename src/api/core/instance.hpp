@@ -103,6 +103,12 @@ class InstanceObject final : public HandleObject,
   DWORD add_to_stream(const std::shared_ptr<StreamObject>& stream,
                       std::span<const std::uint8_t> data, std::shared_ptr<void> storage,
                       Completer completer, bool allow_queue);
+  // The C++ API's file publishing (instance_file.cpp): [offset, offset + length) of the file
+  // `fd` is open on, read by the daemon itself (AddFileToStream, docs/ipc.md "File pieces"); an
+  // add queued like add_to_stream's with allow_queue. The caller checks ipc::file_piece_source.
+  DWORD add_file_to_stream(const std::shared_ptr<StreamObject>& stream,
+                           std::shared_ptr<const ipc::UniqueFd> fd, std::uint64_t offset,
+                           std::uint64_t length, Completer completer);
   DWORD complete_stream(const std::shared_ptr<StreamObject>& stream, Completer completer);
   DWORD close_stream(HANDLE handle);
   DWORD unpublish(std::span<const std::uint8_t> content_id);

@@ -34,6 +34,12 @@ inline constexpr std::size_t kMaxLeaseSize = 4 * kRingSlotSize;
 // that the daemon frees (answers) ring space progressively.
 inline constexpr std::size_t kMaxSharedPiece = kMaxLeaseSize;
 
+// A file the daemon reads itself (AddFileToStream, docs/ipc.md "File pieces") is sent in pieces
+// of this size: each is a frame of a few dozen bytes, so only the Result granularity matters.
+// 32 MiB is four of the daemon's 8 MiB mapping windows, so a piece keeps its hashing threads
+// busy while the next one is queued, and progress is still reported 32 times per GiB.
+inline constexpr std::size_t kFilePieceSize = std::size_t{32} * 1024 * 1024;
+
 // Without a ring, data goes inline (docs/ipc.md: at most kMaxInlineData per piece). 1 MiB
 // pieces pipeline through the socket buffers like ring slots do, at one frame-sized
 // allocation each.
