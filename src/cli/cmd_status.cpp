@@ -25,6 +25,45 @@ std::string_view status_name(ServiceStatus s) {
   return "unknown";
 }
 
+// Distributed mode in a few lines: where peers retrieve from this machine, and where the bytes
+// read came from.
+void show_distributed(const nlohmann::json& d) {
+  if (!d.contains("distributed")) return;
+  const nlohmann::json& dist = d["distributed"];
+  // An older daemon said only true or false.
+  const bool enabled = dist.is_boolean() ? dist.get<bool>() : dist.value("enabled", false);
+  std::cout << "distributed mode: " << (enabled ? "on" : "off") << '\n';
+  if (dist.is_object() && dist.contains("pccrr")) {
+    const nlohmann::json& pccrr = dist["pccrr"];
+    std::cout << "  peer retrieval (MS-PCCRR): port " << pccrr.value("port", 0);
+    if (pccrr.value("listening", false)) {
+      std::cout << ", listening";
+    } else {
+      const auto& error = pccrr["error"];
+      std::cout << ", not listening"
+                << (error.is_string() ? " (" + error.get<std::string>() + ")" : "");
+    }
+    std::cout << '\n';
+    if (dist.contains("discovery")) {
+      const nlohmann::json& discovery = dist["discovery"];
+      std::cout << "  discovery (MS-PCCRD): ";
+      if (!discovery.value("enabled", false)) {
+        std::cout << "off\n";
+      } else {
+        std::cout << "UDP " << discovery.value("port", 0)
+                  << (discovery.value("responding", false) ? ", answering" : ", not answering")
+                  << (discovery.value("probing", false) ? ", probing" : ", not probing") << '\n';
+      }
+    }
+  }
+  auto bytes = [&d](const char* key) -> std::string {
+    return d.contains(key) ? d[key].dump() : std::string("?");
+  };
+  std::cout << "bytes read: " << bytes("bytes_from_cache") << " from the cache, "
+            << bytes("bytes_from_peers") << " from peers, " << bytes("bytes_from_origin")
+            << " from the origin\n";
+}
+
 int run_status(const StatusOptions& o) {
   nlohmann::ordered_json out;
   auto instance = Instance::start();
@@ -71,6 +110,7 @@ int run_status(const StatusOptions& o) {
       show("uptime (s)", "uptime_seconds");
       show("publications", "publications");
       show("connections", "connections");
+      show_distributed(d);
     } else if (!status || status->status == ServiceStatus::unavailable) {
       std::cout << "no service answers" << (socket != nullptr ? std::string(" at ") + socket : "")
                 << " (start peerdistd, or set PEERDIST_SOCKET)\n";

@@ -49,8 +49,9 @@ std::vector<std::uint8_t> server_key() {
   return util::from_hex(kServerKeyHex).value();
 }
 
-RealDaemon::RealDaemon(std::filesystem::path dir)
+RealDaemon::RealDaemon(std::filesystem::path dir, std::string distributed)
     : dir_(std::move(dir)),
+      distributed_(std::move(distributed)),
       socket_((dir_ / "peerdistd.sock").string()),
       config_(dir_ / "peerdistd.toml"),
       log_(dir_ / "peerdistd.log") {
@@ -69,7 +70,9 @@ void RealDaemon::write_config(bool enabled) const {
         << "log_level = \"debug\"\n"
         << "content_information_versions = [1, 2]\n"
         << "[secret]\n"
-        << "key_hex = \"" << kServerKeyHex << "\"\n";
+        << "key_hex = \"" << kServerKeyHex << "\"\n"
+        << "[distributed]\n"
+        << distributed_;
   }
   std::filesystem::rename(temp, config_);
 }

@@ -23,8 +23,15 @@ std::vector<std::uint8_t> server_key();
 
 class RealDaemon {
  public:
+  // The [distributed] section of a test daemon unless the test gives its own: loopback only, a
+  // port the system picks, no discovery. Tests run in parallel, and a daemon must neither
+  // collide with another on a fixed port nor find another test's daemon on the network.
+  static constexpr const char* kDefaultDistributed =
+      "port = 0\nlisten = [\"127.0.0.1\"]\ndiscovery = false\n";
+
   // `dir` holds the configuration, the state directory, the socket and the log.
-  explicit RealDaemon(std::filesystem::path dir);
+  // `distributed`: the body of the configuration's [distributed] section.
+  explicit RealDaemon(std::filesystem::path dir, std::string distributed = kDefaultDistributed);
   ~RealDaemon();
   RealDaemon(const RealDaemon&) = delete;
   RealDaemon& operator=(const RealDaemon&) = delete;
@@ -50,6 +57,7 @@ class RealDaemon {
   std::optional<int> wait_exit(std::chrono::milliseconds limit);
 
   std::filesystem::path dir_;
+  std::string distributed_;
   std::string socket_;
   std::filesystem::path config_;
   std::filesystem::path log_;
