@@ -91,6 +91,10 @@ make_content() {  # make_content FILE MIB
   head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"
 }
 
+# Reads that peers must answer wait up to this long (ms): sanitizer builds on a busy machine
+# are slow, and a read past its timeout is reported missing (ERROR_TIMEOUT), not retried.
+peer_timeout=60000
+
 # The same server secret everywhere is not needed (peers never see it); a fixed key keeps the
 # content information reproducible for the person reading a failure.
 key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -137,7 +141,7 @@ loopback)
   [ "$found" = 1 ] || fail "no segment file in C's cache to damage"
 
   # D has only the content information: every byte from the peers (discovery on lo).
-  pd D fetch "$work/content.ci" -o "$work/D/stream.out" --no-progress --json \
+  pd D fetch "$work/content.ci" -o "$work/D/stream.out" --timeout "$peer_timeout" --no-progress --json \
     >"$work/D/stream.json" 2>"$work/D/stream.err" || { cat "$work/D/stream.err"; fail "D stream fetch"; }
   cmp "$work/content.bin" "$work/D/stream.out" || fail "D's StreamRead copy differs"
   [ "$(json_field "$work/D/stream.json" from_origin)" = 0 ] || fail "D took bytes from the origin"
@@ -151,7 +155,7 @@ loopback)
   echo "D: $(status_field D bad_data) blocks failed verification, $(status_field D bad_peers) peer(s) set aside"
   start_daemon F "$ns" "$(config 18086 "discovery = false
 peers = [\"127.0.0.1:18083\", \"127.0.0.1:18081\"]")"
-  pd F fetch "$work/content.ci" -o "$work/F/stream.out" --no-progress --json \
+  pd F fetch "$work/content.ci" -o "$work/F/stream.out" --timeout "$peer_timeout" --no-progress --json \
     >"$work/F/stream.json" 2>"$work/F/stream.err" || { cat "$work/F/stream.err"; fail "F fetch"; }
   cmp "$work/content.bin" "$work/F/stream.out" || fail "F's copy differs"
   bad=$(status_field F bad_peers)
@@ -163,14 +167,14 @@ peers = [\"127.0.0.1:18083\", \"127.0.0.1:18081\"]")"
     2>/dev/null || fail "D block fetch from its cache"
   cmp "$work/content.bin" "$work/D/block.out" || fail "D's BlockRead copy differs"
   start_daemon E "$ns" "$(config 18085)"
-  pd E fetch "$work/content.ci" -o "$work/E/block.out" --reads block --no-progress --json \
+  pd E fetch "$work/content.ci" -o "$work/E/block.out" --timeout "$peer_timeout" --reads block --no-progress --json \
     >"$work/E/block.json" 2>"$work/E/block.err" || { cat "$work/E/block.err"; fail "E block fetch"; }
   cmp "$work/content.bin" "$work/E/block.out" || fail "E's BlockRead copy differs"
   [ "$(json_field "$work/E/block.json" from_origin)" = 0 ] || fail "E took bytes from the origin"
   echo "E: BlockRead of 40 MiB from peers OK"
 
   # V2 content from A alone.
-  pd D fetch "$work/content2.ci" -o "$work/D/content2.out" --no-progress 2>/dev/null ||
+  pd D fetch "$work/content2.ci" -o "$work/D/content2.out" --timeout "$peer_timeout" --no-progress 2>/dev/null ||
     fail "D V2 fetch"
   cmp "$work/content2.bin" "$work/D/content2.out" || fail "D's V2 copy differs"
   echo "D: V2 content from peers OK"
@@ -187,7 +191,7 @@ peers = [\"127.0.0.1:18083\", \"127.0.0.1:18081\"]")"
   pd D fetch "$work/lonely.ci" -o "$work/D/lonely.out" --origin "$work/lonely.bin" --no-progress \
     2>/dev/null || fail "D with --origin"
   cmp "$work/lonely.bin" "$work/D/lonely.out" || fail "D's origin copy differs"
-  pd B fetch "$work/lonely.ci" -o "$work/B/lonely.out" --no-progress --json >"$work/B/lonely.json" \
+  pd B fetch "$work/lonely.ci" -o "$work/B/lonely.out" --timeout "$peer_timeout" --no-progress --json >"$work/B/lonely.json" \
     2>/dev/null || fail "B from D"
   cmp "$work/lonely.bin" "$work/B/lonely.out" || fail "B's copy differs"
   [ "$(json_field "$work/B/lonely.json" from_peers)" = $((2 * 1024 * 1024)) ] ||
@@ -220,7 +224,7 @@ bridge)
     pd "$seed" fetch "$work/content.ci" -o "$work/$seed/content.out" --origin "$work/content.bin" \
       --no-progress 2>/dev/null || fail "seeding $seed"
   done
-  pd H3 fetch "$work/content.ci" -o "$work/H3/content.out" --no-progress --json \
+  pd H3 fetch "$work/content.ci" -o "$work/H3/content.out" --timeout "$peer_timeout" --no-progress --json \
     >"$work/H3/fetch.json" 2>"$work/H3/fetch.err" || { cat "$work/H3/fetch.err"; fail "H3 fetch"; }
   cmp "$work/content.bin" "$work/H3/content.out" || fail "H3's copy differs"
   [ "$(json_field "$work/H3/fetch.json" from_peers)" = $((20 * 1024 * 1024)) ] ||
