@@ -249,10 +249,10 @@ std::string read_boot_id(const std::filesystem::path& file) {
   std::array<char, 128> buffer{};
   const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
   if (n <= 0) return {};
+  // A UUID is 36 characters and a newline; a file that fills the buffer holds no boot ID.
+  if (static_cast<std::size_t>(n) == buffer.size()) return {};
   std::string id(buffer.data(), static_cast<std::size_t>(n));
   while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())) != 0) id.pop_back();
-  // A UUID is 36 characters; anything much longer is not a boot ID.
-  if (static_cast<std::size_t>(n) == buffer.size()) return {};
   return id;
 }
 
@@ -727,8 +727,8 @@ Expected<void, StoreError> DataCache::Impl::recover_after_crash(const std::strin
   {
     auto record = Statement::prepare(db, sql::kRecordOpen);
     if (!record) return Unexpected(std::move(record).error());
-    const std::span<const std::uint8_t> text(reinterpret_cast<const std::uint8_t*>(boot_id.data()),
-                                             boot_id.size());
+    // Bound as bytes (the wrapper binds no text) and cast to TEXT by the statement.
+    const std::vector<std::uint8_t> text(boot_id.begin(), boot_id.end());
     record->bind(1, text);
     if (auto done = record->run(); !done) return done;
   }
