@@ -245,7 +245,6 @@ void Distributed::stop() {
   if (p.server) p.server->stop();
   // The client's idle connections and their timers would keep the io_context running: the
   // client closes them when it goes (the fetcher let go of it in stop()).
-  if (p.client) p.status.client_connections = 0;
   p.client.reset();
   p.peers = std::make_shared<net::NoPeers>(p.executor);
 }
