@@ -152,18 +152,17 @@ const NetworkInterface* find_interface(std::span<const NetworkInterface> interfa
 
 bool on_local_subnet(const NetworkInterface& interface, const ip::address& source) {
   if (source.is_v6() && source.to_v6().is_link_local()) return true;
-  for (const InterfaceAddress& local : interface.addresses) {
+  return std::ranges::any_of(interface.addresses, [&](const InterfaceAddress& local) {
     if (local.address.is_v4() && source.is_v4()) {
-      const auto a = local.address.to_v4().to_bytes();
-      const auto b = source.to_v4().to_bytes();
-      if (same_prefix(a, b, local.prefix_length)) return true;
-    } else if (local.address.is_v6() && source.is_v6()) {
-      const auto a = local.address.to_v6().to_bytes();
-      const auto b = source.to_v6().to_bytes();
-      if (same_prefix(a, b, local.prefix_length)) return true;
+      return same_prefix(local.address.to_v4().to_bytes(), source.to_v4().to_bytes(),
+                         local.prefix_length);
     }
-  }
-  return false;
+    if (local.address.is_v6() && source.is_v6()) {
+      return same_prefix(local.address.to_v6().to_bytes(), source.to_v6().to_bytes(),
+                         local.prefix_length);
+    }
+    return false;
+  });
 }
 
 bool is_local_address(std::span<const NetworkInterface> interfaces, const ip::address& address) {

@@ -93,7 +93,7 @@ class DiscoveryProber::Impl : public std::enable_shared_from_this<Impl> {
     std::weak_ptr<Round> round_;
   };
 
-  Impl(boost::asio::any_io_executor executor, DiscoveryProberOptions options)
+  Impl(const boost::asio::any_io_executor& executor, DiscoveryProberOptions options)
       : executor_(executor), options_(std::move(options)), v4_(executor), v6_(executor) {}
 
   Expected<void, std::string> start();
@@ -113,7 +113,7 @@ class DiscoveryProber::Impl : public std::enable_shared_from_this<Impl> {
     return endpoint.port();
   }
 
-  DiscoveryProberCounters counters;
+  [[nodiscard]] const DiscoveryProberCounters& counters() const noexcept { return counters_; }
 
  private:
   struct Outstanding {
@@ -131,6 +131,7 @@ class DiscoveryProber::Impl : public std::enable_shared_from_this<Impl> {
 
   boost::asio::any_io_executor executor_;
   DiscoveryProberOptions options_;
+  DiscoveryProberCounters counters_;
   ip::udp::socket v4_;
   ip::udp::socket v6_;
   ProbeRateLimiter limiter_;
@@ -195,7 +196,7 @@ std::shared_ptr<DiscoveryProbe> DiscoveryProber::Impl::probe(pccrd::Version vers
                                                              std::vector<crypto::Digest> ids,
                                                              MatchHandler on_match,
                                                              DoneHandler on_done) {
-  ++counters.rounds;
+  ++counters_.rounds;
   auto round = std::make_shared<Round>(executor_);
   round->version = version;
   round->on_match = std::move(on_match);
@@ -243,7 +244,7 @@ std::shared_ptr<DiscoveryProbe> DiscoveryProber::Impl::probe(pccrd::Version vers
                    [](const Round::Send& a, const Round::Send& b) { return a.at < b.at; });
   round->end = last_send + options_.wait;
   round->summary.probes = round->probes.size();
-  counters.probes += round->probes.size();
+  counters_.probes += round->probes.size();
   run_round(round);
   return handle;
 }
@@ -280,10 +281,10 @@ void DiscoveryProber::Impl::send_probe(Round& round, std::size_t index) {
       std::error_code e = set_multicast_interface(v4_, interface.index, source);
       if (!e) e = send_datagram(v4_, bytes, {group_v4, options_.port}, std::nullopt, 0);
       if (e) {
-        ++counters.send_errors;
+        ++counters_.send_errors;
         spdlog::debug("discovery: probe on {} (IPv4): {}", interface.name, e.message());
       } else {
-        ++counters.datagrams_sent;
+        ++counters_.datagrams_sent;
         ++round.summary.datagrams_sent;
       }
     }
@@ -294,10 +295,10 @@ void DiscoveryProber::Impl::send_probe(Round& round, std::size_t index) {
       if (!e) e = send_datagram(v6_, bytes, {group, options_.port}, std::nullopt, 0);
       if (e) {
         // Common where IPv6 is half configured; IPv4 carries discovery anyway.
-        ++counters.send_errors;
+        ++counters_.send_errors;
         spdlog::debug("discovery: probe on {} (IPv6): {}", interface.name, e.message());
       } else {
-        ++counters.datagrams_sent;
+        ++counters_.datagrams_sent;
         ++round.summary.datagrams_sent;
       }
     }
@@ -337,14 +338,14 @@ void DiscoveryProber::Impl::drain(ip::udp::socket& socket) {
 }
 
 void DiscoveryProber::Impl::handle(const ReceivedDatagram& datagram) {
-  ++counters.received;
+  ++counters_.received;
   if (datagram.truncated) {
-    ++counters.malformed;
+    ++counters_.malformed;
     return;
   }
   auto match = pccrd::decode_probe_match(std::span(buffer_).first(datagram.size));
   if (!match) {
-    ++counters.malformed;
+    ++counters_.malformed;
     spdlog::debug("discovery: malformed ProbeMatch from {}: {}",
                   datagram.source.address().to_string(), match.error().message());
     return;
@@ -352,24 +353,24 @@ void DiscoveryProber::Impl::handle(const ReceivedDatagram& datagram) {
   const auto it = outstanding_.find(match->relates_to);
   const std::shared_ptr<Round> round = it == outstanding_.end() ? nullptr : it->second.round.lock();
   if (!round || round->finished) {
-    ++counters.unrelated;
+    ++counters_.unrelated;
     return;
   }
   const std::size_t probe_index = it->second.probe;
   const pccrd::Probe& probe = round->probes[probe_index];
   auto held = pccrd::held_segments(probe, *match);
   if (!held || held->empty()) {
-    ++counters.malformed;
+    ++counters_.malformed;
     return;
   }
   const NetworkInterface* interface =
       find_interface(round->all_interfaces, datagram.interface_index);
   if (interface == nullptr || !on_local_subnet(*interface, datagram.source.address())) {
-    ++counters.off_subnet;
+    ++counters_.off_subnet;
     return;
   }
   if (!round->answered.emplace(probe_index, match->endpoint_address).second) {
-    ++counters.duplicates;
+    ++counters_.duplicates;
     return;
   }
   PeerOffer offer;
@@ -385,9 +386,9 @@ void DiscoveryProber::Impl::handle(const ReceivedDatagram& datagram) {
     s.block_count = h.block_count;
     s.has_all = h.complete;
     s.age = h.age;
-    offer.segments.push_back(std::move(s));
+    offer.segments.push_back(s);
   }
-  ++counters.offers;
+  ++counters_.offers;
   ++round->summary.offers;
   if (round->on_match) round->on_match(std::move(offer));
 }
@@ -407,12 +408,17 @@ std::vector<ip::tcp::endpoint> DiscoveryProber::Impl::endpoints_of(
   return out;
 }
 
-DiscoveryProber::DiscoveryProber(boost::asio::any_io_executor executor,
+DiscoveryProber::DiscoveryProber(const boost::asio::any_io_executor& executor,
                                  DiscoveryProberOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
+    : impl_(std::make_shared<Impl>(executor, std::move(options))) {}
 
 DiscoveryProber::~DiscoveryProber() {
-  impl_->stop();
+  try {
+    impl_->stop();
+  } catch (...) {
+    // Only a failing timer cancel could throw (Asio's never do in practice); the sockets are
+    // closed before it, and a destructor must not throw.
+  }
 }
 
 Expected<void, std::string> DiscoveryProber::start() {
@@ -429,7 +435,7 @@ std::shared_ptr<DiscoveryProbe> DiscoveryProber::probe(pccrd::Version version,
 }
 
 const DiscoveryProberCounters& DiscoveryProber::counters() const noexcept {
-  return impl_->counters;
+  return impl_->counters();
 }
 
 std::optional<std::uint16_t> DiscoveryProber::local_port(bool v6) const {

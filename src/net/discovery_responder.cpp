@@ -52,7 +52,7 @@ std::optional<ip::address_v6> v6_local_address(const NetworkInterface& interface
 
 class DiscoveryResponder::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(boost::asio::any_io_executor executor, SegmentSource& source,
+  Impl(const boost::asio::any_io_executor& executor, SegmentSource& source,
        DiscoveryResponderOptions options)
       : executor_(executor),
         source_(source),
@@ -65,9 +65,9 @@ class DiscoveryResponder::Impl : public std::enable_shared_from_this<Impl> {
   void stop();
   void rescan_interfaces();
 
-  DiscoveryResponderCounters counters;
-  std::string endpoint_address;
-  std::uint32_t instance_id = 0;
+  [[nodiscard]] const DiscoveryResponderCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] const std::string& endpoint_address() const noexcept { return endpoint_address_; }
+  [[nodiscard]] std::uint32_t instance_id() const noexcept { return instance_id_; }
 
   [[nodiscard]] bool ipv6_active() const noexcept {
     return v6_.socket.is_open() && !v6_.joined.empty();
@@ -95,7 +95,7 @@ class DiscoveryResponder::Impl : public std::enable_shared_from_this<Impl> {
   void drain(Family& family);
   void handle(const ReceivedDatagram& datagram);
   [[nodiscard]] bool is_own(const pccrd::Probe& probe, const ip::udp::endpoint& source);
-  void answer(pccrd::Probe probe, Arrival arrival,
+  void answer(pccrd::Probe probe, const Arrival& arrival,
               std::vector<std::optional<SegmentHoldings>> holdings);
   [[nodiscard]] std::optional<std::vector<std::string>> xaddrs_for(const Arrival& arrival) const;
   void send(const pccrd::Probe& probe, pccrd::ProbeMatch match, const Arrival& arrival);
@@ -104,6 +104,9 @@ class DiscoveryResponder::Impl : public std::enable_shared_from_this<Impl> {
   boost::asio::any_io_executor executor_;
   SegmentSource& source_;
   DiscoveryResponderOptions options_;
+  DiscoveryResponderCounters counters_;
+  std::string endpoint_address_;  // fixed per start
+  std::uint32_t instance_id_ = 0;
   std::vector<std::string> advertise_;        // normalized
   std::vector<NetworkInterface> interfaces_;  // the discovery interfaces at the last scan
   std::vector<NetworkInterface> all_interfaces_;
@@ -133,11 +136,11 @@ Expected<void, std::string> DiscoveryResponder::Impl::start() {
   }
   if (!options_.delay) options_.delay = uniform_delay_picker();
   if (options_.max_delay < kMinReplyDelay) options_.max_delay = kMinReplyDelay;
-  instance_id = options_.instance_id.value_or(
+  instance_id_ = options_.instance_id.value_or(
       static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count()));
-  endpoint_address = pccrd::new_message_id();
+  endpoint_address_ = pccrd::new_message_id();
   buffer_.resize(pccrd::kMaxDatagramSize + 1);
 
   std::error_code v4_error = std::make_error_code(std::errc::address_family_not_supported);
@@ -256,44 +259,44 @@ void DiscoveryResponder::Impl::drain(Family& family) {
 }
 
 void DiscoveryResponder::Impl::handle(const ReceivedDatagram& datagram) {
-  ++counters.received;
+  ++counters_.received;
   // Probes only count on the discovery interfaces (the port also takes unicast from anywhere).
   if (find_interface(interfaces_, datagram.interface_index) == nullptr) {
-    ++counters.not_for_us;
+    ++counters_.not_for_us;
     return;
   }
   if (datagram.truncated || datagram.size > pccrd::kMaxDatagramSize) {
-    ++counters.malformed;
+    ++counters_.malformed;
     return;
   }
   auto decoded = pccrd::decode_probe(std::span(buffer_).first(datagram.size));
   if (!decoded) {
-    ++counters.malformed;
+    ++counters_.malformed;
     spdlog::debug("discovery: malformed probe from {}: {}", datagram.source.address().to_string(),
                   decoded.error().message());
     return;
   }
   if (std::holds_alternative<pccrd::NotForUs>(*decoded)) {
-    ++counters.not_for_us;
+    ++counters_.not_for_us;
     return;
   }
   pccrd::Probe probe = std::get<pccrd::Probe>(std::move(*decoded));
   if (is_own(probe, datagram.source)) {
-    ++counters.own;
+    ++counters_.own;
     return;
   }
   // Once per family: a prober that probes over both (iPXE does) gets an XAddr of each, and can
   // use at least one (iPXE cannot use an IPv6 link-local one).
   const char* family = datagram.source.address().is_v4() ? "4 " : "6 ";
   if (!handled_.insert(family + probe.message_id, RecentIds::Clock::now())) {
-    ++counters.duplicates;
+    ++counters_.duplicates;
     return;
   }
   if (pending_ >= kMaxPendingProbes) {
-    ++counters.dropped;
+    ++counters_.dropped;
     return;
   }
-  ++counters.probes;
+  ++counters_.probes;
   ++pending_;
   Arrival arrival{datagram.source, datagram.interface_index, datagram.local_address};
   std::vector<crypto::Digest> ids = probe.segment_ids;
@@ -312,7 +315,7 @@ bool DiscoveryResponder::Impl::is_own(const pccrd::Probe& probe, const ip::udp::
          is_local_address(all_interfaces_, source.address());
 }
 
-void DiscoveryResponder::Impl::answer(pccrd::Probe probe, Arrival arrival,
+void DiscoveryResponder::Impl::answer(pccrd::Probe probe, const Arrival& arrival,
                                       std::vector<std::optional<SegmentHoldings>> holdings) {
   // The service answers one entry per ID; anything missing counts as not held.
   holdings.resize(probe.segment_ids.size());
@@ -353,7 +356,7 @@ void DiscoveryResponder::Impl::answer(pccrd::Probe probe, Arrival arrival,
   }
   const bool held = std::visit([](const auto& h) { return !h.segments.empty(); }, match.held);
   if (!held) {
-    ++counters.not_held;
+    ++counters_.not_held;
     --pending_;
     return;
   }
@@ -398,22 +401,22 @@ void DiscoveryResponder::Impl::send(const pccrd::Probe& probe, pccrd::ProbeMatch
                                     const Arrival& arrival) {
   auto xaddrs = xaddrs_for(arrival);
   if (!xaddrs) {
-    ++counters.send_errors;
+    ++counters_.send_errors;
     spdlog::debug("discovery: no local address on interface {} to advertise",
                   arrival.interface_index);
     return;
   }
   match.message_id = pccrd::new_message_id();
   match.relates_to = probe.message_id;
-  match.app_sequence = {instance_id, ++message_number_};
-  match.endpoint_address = endpoint_address;
+  match.app_sequence = {instance_id_, ++message_number_};
+  match.endpoint_address = endpoint_address_;
   match.xaddrs = std::move(*xaddrs);
   std::string text;
   try {
     text = pccrd::encode_probe_match(match);
   } catch (const std::invalid_argument& e) {
     // Only a value the service handed over could cause it (the probe itself decoded).
-    ++counters.send_errors;
+    ++counters_.send_errors;
     spdlog::warn("discovery: cannot encode a ProbeMatch: {}", e.what());
     return;
   }
@@ -423,20 +426,25 @@ void DiscoveryResponder::Impl::send(const pccrd::Probe& probe, pccrd::ProbeMatch
   const std::span bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   if (const std::error_code e =
           send_datagram(family.socket, bytes, arrival.source, from, arrival.interface_index)) {
-    ++counters.send_errors;
+    ++counters_.send_errors;
     spdlog::debug("discovery: ProbeMatch to {}: {}", arrival.source.address().to_string(),
                   e.message());
     return;
   }
-  ++counters.answered;
+  ++counters_.answered;
 }
 
-DiscoveryResponder::DiscoveryResponder(boost::asio::any_io_executor executor, SegmentSource& source,
-                                       DiscoveryResponderOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), source, std::move(options))) {}
+DiscoveryResponder::DiscoveryResponder(const boost::asio::any_io_executor& executor,
+                                       SegmentSource& source, DiscoveryResponderOptions options)
+    : impl_(std::make_shared<Impl>(executor, source, std::move(options))) {}
 
 DiscoveryResponder::~DiscoveryResponder() {
-  impl_->stop();
+  try {
+    impl_->stop();
+  } catch (...) {
+    // Only a failing timer cancel could throw (Asio's never do in practice); the sockets are
+    // closed before it, and a destructor must not throw.
+  }
 }
 
 Expected<void, std::string> DiscoveryResponder::start() {
@@ -449,13 +457,13 @@ void DiscoveryResponder::rescan_interfaces() {
   impl_->rescan_interfaces();
 }
 const DiscoveryResponderCounters& DiscoveryResponder::counters() const noexcept {
-  return impl_->counters;
+  return impl_->counters();
 }
 const std::string& DiscoveryResponder::endpoint_address() const noexcept {
-  return impl_->endpoint_address;
+  return impl_->endpoint_address();
 }
 std::uint32_t DiscoveryResponder::instance_id() const noexcept {
-  return impl_->instance_id;
+  return impl_->instance_id();
 }
 bool DiscoveryResponder::ipv6_active() const noexcept {
   return impl_->ipv6_active();

@@ -66,6 +66,9 @@ class DiscoveryBridgeTest : public ::testing::Test {
     return outcome ? outcome->offers : std::vector<PeerOffer>{};
   }
 
+  [[nodiscard]] const peerdist::test::BridgedNetwork& network() const { return *network_; }
+
+ private:
   std::unique_ptr<peerdist::test::BridgedNetwork> network_;
   std::vector<std::unique_ptr<Host>> hosts_;
 };
@@ -78,11 +81,11 @@ TEST_F(DiscoveryBridgeTest, ProberHearsRespondersOnOtherHostsOverIpv4) {
   for (const PeerOffer& offer : offers) {
     answered.insert(offer.endpoint_address);
     // Host i answers from its eth0 address, and advertises it with the PCCRR port.
-    const std::size_t i = offer.source == ip::make_address(network_->address(1)) ? 1 : 2;
-    EXPECT_EQ(offer.source, ip::make_address(network_->address(i)));
+    const std::size_t i = offer.source == ip::make_address(network().address(1)) ? 1 : 2;
+    EXPECT_EQ(offer.source, ip::make_address(network().address(i)));
     EXPECT_EQ(
         offer.endpoints,
-        (std::vector<ip::tcp::endpoint>{{ip::make_address(network_->address(i)), kPccrrPort}}));
+        (std::vector<ip::tcp::endpoint>{{ip::make_address(network().address(i)), kPccrrPort}}));
     ASSERT_EQ(offer.segments.size(), 1U);
     EXPECT_EQ(offer.segments[0].block_count, static_cast<std::uint32_t>(i));
   }

@@ -20,8 +20,9 @@ using std::chrono::seconds;
 
 class DiscoveryProberTest : public LoopbackDiscoveryTest {};
 
-const ip::tcp::endpoint kLoopbackPccrr(ip::make_address("127.0.0.1"),
-                                       LoopbackDiscoveryTest::kPccrrPort);
+ip::tcp::endpoint loopback_pccrr() {
+  return {ip::make_address("127.0.0.1"), LoopbackDiscoveryTest::kPccrrPort};
+}
 
 TEST_F(DiscoveryProberTest, V1ProbeFindsHeldSegmentsWithBlockCounts) {
   HeldSegments& held = segments();
@@ -30,14 +31,14 @@ TEST_F(DiscoveryProberTest, V1ProbeFindsHeldSegmentsWithBlockCounts) {
   DiscoveryResponder& r = responder(held);
   DiscoveryProber& p = prober();
   const auto outcome =
-      probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(1), segment_id(2), segment_id(3)});
+      probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(1), segment_id(2), segment_id(3)});
   ASSERT_TRUE(outcome.has_value());
   ASSERT_EQ(outcome->offers.size(), 1U);
   const PeerOffer& offer = outcome->offers[0];
   EXPECT_EQ(offer.version, pccrd::Version::v1);
   EXPECT_EQ(offer.source, ip::make_address("127.0.0.1"));
-  EXPECT_EQ(offer.endpoint_address, host_->run([&] { return r.endpoint_address(); }));
-  EXPECT_EQ(offer.endpoints, std::vector<ip::tcp::endpoint>{kLoopbackPccrr});
+  EXPECT_EQ(offer.endpoint_address, host().run([&] { return r.endpoint_address(); }));
+  EXPECT_EQ(offer.endpoints, std::vector<ip::tcp::endpoint>{loopback_pccrr()});
   ASSERT_EQ(offer.segments.size(), 2U);
   EXPECT_EQ(offer.segments[0], (SegmentOffer{0, segment_id(1), 3U, true, false, std::nullopt}));
   EXPECT_EQ(offer.segments[1], (SegmentOffer{2, segment_id(3), 2U, true, false, std::nullopt}));
@@ -57,12 +58,12 @@ TEST_F(DiscoveryProberTest, V2ProbeFindsPresenceAndAges) {
   responder(held);
   DiscoveryProber& p = prober();
   const auto outcome =
-      probe_and_wait(*host_, p, pccrd::Version::v2, {segment_id(1), segment_id(2), segment_id(3)});
+      probe_and_wait(host(), p, pccrd::Version::v2, {segment_id(1), segment_id(2), segment_id(3)});
   ASSERT_TRUE(outcome.has_value());
   ASSERT_EQ(outcome->offers.size(), 1U);
   const PeerOffer& offer = outcome->offers[0];
   EXPECT_EQ(offer.version, pccrd::Version::v2);
-  EXPECT_EQ(offer.endpoints, std::vector<ip::tcp::endpoint>{kLoopbackPccrr});
+  EXPECT_EQ(offer.endpoints, std::vector<ip::tcp::endpoint>{loopback_pccrr()});
   ASSERT_EQ(offer.segments.size(), 2U);
   EXPECT_EQ(offer.segments[0],
             (SegmentOffer{0, segment_id(1), std::nullopt, true, false, milliseconds(120000)}));
@@ -76,7 +77,7 @@ TEST_F(DiscoveryProberTest, V1ProbeForAV2SegmentIsAnswered) {
   held.hold(segment_id(7), 1, 1, seconds(60));
   responder(held);
   DiscoveryProber& p = prober();
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(7)});
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(7)});
   ASSERT_TRUE(outcome.has_value());
   ASSERT_EQ(outcome->offers.size(), 1U);
   EXPECT_EQ(outcome->offers[0].segments,
@@ -87,7 +88,7 @@ TEST_F(DiscoveryProberTest, NoPeerHoldsAnything) {
   HeldSegments& held = segments();
   DiscoveryResponder& r = responder(held);
   DiscoveryProber& p = prober();
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(9)});
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(9)});
   ASSERT_TRUE(outcome.has_value());
   EXPECT_TRUE(outcome->offers.empty());
   EXPECT_EQ(outcome->summary.offers, 0U);
@@ -104,7 +105,7 @@ TEST_F(DiscoveryProberTest, ThreeRespondersShareThePortAndEachAnswers) {
     responders.push_back(&responder(held));
   }
   DiscoveryProber& p = prober();
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(1)});
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(1)});
   ASSERT_TRUE(outcome.has_value());
   ASSERT_EQ(outcome->offers.size(), 3U);
   std::set<std::string> peers;
@@ -116,7 +117,7 @@ TEST_F(DiscoveryProberTest, ThreeRespondersShareThePortAndEachAnswers) {
   }
   std::set<std::string> expected_peers;
   for (DiscoveryResponder* r : responders) {
-    expected_peers.insert(host_->run([&] { return r->endpoint_address(); }));
+    expected_peers.insert(host().run([&] { return r->endpoint_address(); }));
     EXPECT_EQ(counters(*r).answered, 1U);
   }
   EXPECT_EQ(peers, expected_peers);
@@ -138,11 +139,11 @@ TEST_F(DiscoveryProberTest, OwnProbesAreNotAnsweredByOurResponder) {
   other_held.hold(segment_id(1), 1, 1);
   DiscoveryResponder& other = responder(other_held);
 
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(1)});
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(1)});
   ASSERT_TRUE(outcome.has_value());
   ASSERT_EQ(outcome->offers.size(), 1U);
   EXPECT_EQ(outcome->offers[0].endpoint_address,
-            host_->run([&] { return other.endpoint_address(); }));
+            host().run([&] { return other.endpoint_address(); }));
   const auto c = counters(ours);
   EXPECT_GE(c.own, 2U);  // the probe and its repeat
   EXPECT_EQ(c.probes, 0U);
@@ -160,7 +161,7 @@ TEST_F(DiscoveryProberTest, SplitProbesMapOffersToTheCallersIndices) {
     held.hold(ids[i], 8, static_cast<std::uint32_t>(i + 1));
   responder(held);
   DiscoveryProber& p = prober();
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v1, ids);
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, ids);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_GE(outcome->summary.probes, 3U);
   std::vector<std::pair<std::size_t, std::uint32_t>> found;
@@ -181,24 +182,24 @@ TEST_F(DiscoveryProberTest, CancelledProbeCallsNoHandler) {
   DiscoveryResponder& r = responder(held);
   DiscoveryProber& p = prober();
   bool called = false;
-  host_->run([&] {
+  host().run([&] {
     auto round = p.probe(
-        pccrd::Version::v1, {segment_id(1)}, [&](PeerOffer) { called = true; },
+        pccrd::Version::v1, {segment_id(1)}, [&](const PeerOffer&) { called = true; },
         [&](ProbeSummary) { called = true; });
     round->cancel();
   });
   // A later round with the same delays ends after the cancelled one would have.
-  const auto later = probe_and_wait(*host_, p, pccrd::Version::v1, {segment_id(1)});
+  const auto later = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(1)});
   ASSERT_TRUE(later.has_value());
   EXPECT_EQ(later->offers.size(), 1U);
-  EXPECT_FALSE(host_->run([&] { return called; }));
+  EXPECT_FALSE(host().run([&] { return called; }));
   // The cancelled probe may have gone out and been answered: its match was then ignored.
   EXPECT_GE(counters(r).answered, 1U);
 }
 
 TEST_F(DiscoveryProberTest, MatchesNotAnsweringOurProbesAreIgnored) {
   DiscoveryProber& p = prober();
-  const auto port = host_->run([&] { return p.local_port(false); });
+  const auto port = host().run([&] { return p.local_port(false); });
   ASSERT_TRUE(port.has_value());
   HeldSegments& held = segments();
   responder(held);  // holds nothing: the round stays open with no real answer
@@ -206,10 +207,10 @@ TEST_F(DiscoveryProberTest, MatchesNotAnsweringOurProbesAreIgnored) {
   auto outcome = std::make_shared<ProbeOutcome>();
   auto done = std::make_shared<std::promise<void>>();
   auto finished = done->get_future();
-  host_->run([&] {
+  host().run([&] {
     return p.probe(
         pccrd::Version::v1, {segment_id(1)},
-        [outcome](PeerOffer o) { outcome->offers.push_back(o); },
+        [outcome](PeerOffer o) { outcome->offers.push_back(std::move(o)); },
         [outcome, done](ProbeSummary s) {
           outcome->summary = s;
           done->set_value();
@@ -222,12 +223,12 @@ TEST_F(DiscoveryProberTest, MatchesNotAnsweringOurProbesAreIgnored) {
   forged.endpoint_address = pccrd::new_message_id();
   forged.xaddrs = {"127.0.0.1:9999"};
   forged.held = pccrd::ProbeMatchV1{{{segment_id(1), 1}}};
-  RawUdp liar(*ns_, "127.0.0.1");
+  RawUdp liar(ns(), "127.0.0.1");
   ASSERT_TRUE(liar.send_to(pccrd::encode_probe_match(forged), "127.0.0.1", *port));
   ASSERT_TRUE(liar.send_to("<junk/>", "127.0.0.1", *port));
   ASSERT_EQ(finished.wait_for(kDeadline), std::future_status::ready);
   EXPECT_TRUE(outcome->offers.empty());
-  const auto c = host_->run([&] { return p.counters(); });
+  const auto c = host().run([&] { return p.counters(); });
   EXPECT_EQ(c.unrelated, 1U);
   EXPECT_EQ(c.malformed, 1U);
   EXPECT_EQ(c.offers, 0U);
@@ -235,10 +236,10 @@ TEST_F(DiscoveryProberTest, MatchesNotAnsweringOurProbesAreIgnored) {
 
 TEST_F(DiscoveryProberTest, NoSegmentsEndsAtOnceWithoutSending) {
   DiscoveryProber& p = prober();
-  const auto outcome = probe_and_wait(*host_, p, pccrd::Version::v2, {});
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v2, {});
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->summary.probes, 0U);
-  EXPECT_EQ(host_->run([&] { return p.counters().datagrams_sent; }), 0U);
+  EXPECT_EQ(host().run([&] { return p.counters().datagrams_sent; }), 0U);
 }
 
 }  // namespace

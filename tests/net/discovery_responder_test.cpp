@@ -63,7 +63,7 @@ TEST_F(DiscoveryResponderTest, IpxeStyleProbeGetsAProbeMatchIpxeCanRead) {
   held.hold(id, 3, 2);
   DiscoveryResponder& r = responder(held);
 
-  RawUdp ipxe(*ns_, kLoopback);
+  RawUdp ipxe(ns(), kLoopback);
   const std::string message_id = "urn:uuid:1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9";
   ASSERT_TRUE(ipxe.send_to(ipxe_style_probe(message_id, upper_hex(id)), kGroup, pccrd::kUdpPort));
   const auto reply = ipxe.receive();
@@ -73,7 +73,7 @@ TEST_F(DiscoveryResponderTest, IpxeStyleProbeGetsAProbeMatchIpxeCanRead) {
   EXPECT_EQ(between(*reply, "wsd:XAddrs"), "127.0.0.1:8080");
   EXPECT_EQ(between(*reply, "PeerDist:BlockCount"), "00000002");
   EXPECT_EQ(between(*reply, "wsa:RelatesTo"), message_id);
-  EXPECT_NE(reply->find(host_->run([&] { return r.endpoint_address(); })), std::string::npos);
+  EXPECT_NE(reply->find(host().run([&] { return r.endpoint_address(); })), std::string::npos);
   // Answered once, not repeated.
   EXPECT_FALSE(ipxe.receive_now().has_value());
   const auto c = counters(r);
@@ -89,7 +89,7 @@ TEST_F(DiscoveryResponderTest, AppSequenceCountsEveryMessageOfTheInstance) {
   DiscoveryResponderOptions options = responder_options();
   options.instance_id = 1234;
   responder(held, options);
-  RawUdp ipxe(*ns_, kLoopback);
+  RawUdp ipxe(ns(), kLoopback);
   for (int i = 1; i <= 2; ++i) {
     const std::string message_id =
         "urn:uuid:00000000-0000-4000-8000-00000000000" + std::to_string(i);
@@ -107,13 +107,13 @@ TEST_F(DiscoveryResponderTest, RepeatedProbeIsAnsweredOnce) {
   HeldSegments& held = segments();
   held.hold(id, 4, 4);
   DiscoveryResponder& r = responder(held);
-  RawUdp ipxe(*ns_, kLoopback);
+  RawUdp ipxe(ns(), kLoopback);
   const std::string probe =
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000001", upper_hex(id));
   ASSERT_TRUE(ipxe.send_to(probe, kGroup, pccrd::kUdpPort));
   ASSERT_TRUE(ipxe.receive().has_value());
   ASSERT_TRUE(ipxe.send_to(probe, kGroup, pccrd::kUdpPort));
-  ASSERT_TRUE(host_->eventually([&] { return r.counters().duplicates == 1; }));
+  ASSERT_TRUE(host().eventually([&] { return r.counters().duplicates == 1; }));
   EXPECT_FALSE(ipxe.receive_now().has_value());
   EXPECT_EQ(counters(r).answered, 1U);
 }
@@ -123,11 +123,11 @@ TEST_F(DiscoveryResponderTest, ProbeOverBothFamiliesIsAnsweredOnEachWithItsAddre
   HeldSegments& held = segments();
   held.hold(id, 2, 1);
   DiscoveryResponder& r = responder(held);
-  if (!host_->run([&] { return r.ipv6_active(); })) GTEST_SKIP() << "no IPv6 in the namespace";
+  if (!host().run([&] { return r.ipv6_active(); })) GTEST_SKIP() << "no IPv6 in the namespace";
   const std::string probe =
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-00000000000b", upper_hex(id));
-  RawUdp over_v4(*ns_, kLoopback);
-  RawUdp over_v6(*ns_, "::1");
+  RawUdp over_v4(ns(), kLoopback);
+  RawUdp over_v6(ns(), "::1");
   ASSERT_TRUE(over_v4.send_to(probe, kGroup, pccrd::kUdpPort));
   ASSERT_TRUE(over_v6.send_to(probe, "::1", pccrd::kUdpPort));
   const auto reply4 = over_v4.receive();
@@ -143,13 +143,13 @@ TEST_F(DiscoveryResponderTest, NothingHeldMeansNoReply) {
   HeldSegments& held = segments();
   held.hold(segment_id(0x21), 2, 0);  // known, but no block present
   DiscoveryResponder& r = responder(held);
-  RawUdp ipxe(*ns_, kLoopback);
+  RawUdp ipxe(ns(), kLoopback);
   ASSERT_TRUE(ipxe.send_to(
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000002",
                        upper_hex(segment_id(0x21)) + " " + upper_hex(segment_id(0x22))),
       kGroup, pccrd::kUdpPort));
   // The decision is counted when it is taken, and nothing is sent after it.
-  ASSERT_TRUE(host_->eventually([&] { return r.counters().not_held == 1; }));
+  ASSERT_TRUE(host().eventually([&] { return r.counters().not_held == 1; }));
   EXPECT_FALSE(ipxe.receive_now().has_value());
   const auto c = counters(r);
   EXPECT_EQ(c.probes, 1U);
@@ -162,7 +162,7 @@ TEST_F(DiscoveryResponderTest, MalformedAndOversizedDatagramsAreCountedNotAnswer
   HeldSegments& held = segments();
   held.hold(id, 1, 1);
   DiscoveryResponder& r = responder(held);
-  RawUdp sender(*ns_, kLoopback);
+  RawUdp sender(ns(), kLoopback);
   const std::string good =
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000003", upper_hex(id));
   ASSERT_TRUE(sender.send_to("not xml at all", kGroup, pccrd::kUdpPort));
@@ -174,14 +174,14 @@ TEST_F(DiscoveryResponderTest, MalformedAndOversizedDatagramsAreCountedNotAnswer
   ASSERT_TRUE(sender.send_to(good + std::string(pccrd::kMaxDatagramSize - good.size(), 'x'),
                              kLoopback, pccrd::kUdpPort));
   std::uint64_t expected = 4;
-  if (host_->run([&] { return r.ipv6_active(); })) {
+  if (host().run([&] { return r.ipv6_active(); })) {
     // Over IPv6 a UDP payload may be 65,527 bytes: more than any message can be.
-    RawUdp sender6(*ns_, "::1");
+    RawUdp sender6(ns(), "::1");
     ASSERT_TRUE(
         sender6.send_to(std::string(pccrd::kMaxDatagramSize + 20, 'x'), "::1", pccrd::kUdpPort));
     expected = 5;
   }
-  ASSERT_TRUE(host_->eventually([&] { return r.counters().malformed == expected; }))
+  ASSERT_TRUE(host().eventually([&] { return r.counters().malformed == expected; }))
       << "malformed " << counters(r).malformed << " of " << counters(r).received;
   EXPECT_FALSE(sender.receive_now().has_value());
   const auto c = counters(r);
@@ -194,7 +194,7 @@ TEST_F(DiscoveryResponderTest, OtherWsDiscoveryTrafficIsNotForUs) {
   HeldSegments& held = segments();
   held.hold(segment_id(0x41), 1, 1);
   DiscoveryResponder& r = responder(held);
-  RawUdp sender(*ns_, kLoopback);
+  RawUdp sender(ns(), kLoopback);
   const std::string peerdist_probe = ipxe_style_probe(
       "urn:uuid:abcdef01-0000-4000-8000-000000000005", upper_hex(segment_id(0x41)));
   // A camera's probe (other Types) and a Hello (other Action), both well-formed WS-Discovery.
@@ -204,7 +204,7 @@ TEST_F(DiscoveryResponderTest, OtherWsDiscoveryTrafficIsNotForUs) {
   hello.replace(hello.find("discovery/Probe"), 15, "discovery/Hello");
   ASSERT_TRUE(sender.send_to(camera, kGroup, pccrd::kUdpPort));
   ASSERT_TRUE(sender.send_to(hello, kGroup, pccrd::kUdpPort));
-  ASSERT_TRUE(host_->eventually([&] { return r.counters().not_for_us == 2; }));
+  ASSERT_TRUE(host().eventually([&] { return r.counters().not_for_us == 2; }));
   EXPECT_FALSE(sender.receive_now().has_value());
   const auto c = counters(r);
   EXPECT_EQ(c.malformed, 0U);
@@ -216,7 +216,7 @@ TEST_F(DiscoveryResponderTest, ProbeFromOurProbersPortIsOwn) {
   const crypto::Digest id = segment_id(0x51);
   HeldSegments& held = segments();
   held.hold(id, 1, 1);
-  RawUdp our_prober(*ns_, kLoopback);
+  RawUdp our_prober(ns(), kLoopback);
   auto own = std::make_shared<DiscoveryOwnProbes>();
   own->set_prober_ports(our_prober.port(), std::nullopt);
   DiscoveryResponderOptions options = responder_options();
@@ -226,9 +226,9 @@ TEST_F(DiscoveryResponderTest, ProbeFromOurProbersPortIsOwn) {
   ASSERT_TRUE(our_prober.send_to(
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000006", upper_hex(id)), kGroup,
       pccrd::kUdpPort));
-  ASSERT_TRUE(host_->eventually([&] { return r.counters().own == 1; }));
+  ASSERT_TRUE(host().eventually([&] { return r.counters().own == 1; }));
   // The same probe from another port of this host is someone else's: answered.
-  RawUdp other(*ns_, kLoopback);
+  RawUdp other(ns(), kLoopback);
   ASSERT_TRUE(other.send_to(
       ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000007", upper_hex(id)), kGroup,
       pccrd::kUdpPort));
@@ -243,11 +243,11 @@ TEST_F(DiscoveryResponderTest, StartRefusesWithoutAPortToAdvertise) {
   HeldSegments& held = segments();
   DiscoveryResponderOptions options = responder_options();
   options.pccrr_port = 0;
-  auto& r = host_->make<DiscoveryResponder>(host_->executor(), held, options);
-  EXPECT_FALSE(host_->run([&] { return r.start().has_value(); }));
+  auto& r = host().make<DiscoveryResponder>(host().executor(), held, options);
+  EXPECT_FALSE(host().run([&] { return r.start().has_value(); }));
   options.advertise = {"not an address"};
-  auto& r2 = host_->make<DiscoveryResponder>(host_->executor(), held, options);
-  EXPECT_FALSE(host_->run([&] { return r2.start().has_value(); }));
+  auto& r2 = host().make<DiscoveryResponder>(host().executor(), held, options);
+  EXPECT_FALSE(host().run([&] { return r2.start().has_value(); }));
 }
 
 TEST_F(DiscoveryResponderTest, AdvertisedAddressesReplaceTheInterfaceAddress) {
@@ -257,7 +257,7 @@ TEST_F(DiscoveryResponderTest, AdvertisedAddressesReplaceTheInterfaceAddress) {
   DiscoveryResponderOptions options = responder_options();
   options.advertise = {"http://192.0.2.7:8081/", "[2001:db8::7]:8082"};
   responder(held, options);
-  RawUdp ipxe(*ns_, kLoopback);
+  RawUdp ipxe(ns(), kLoopback);
   ASSERT_TRUE(
       ipxe.send_to(ipxe_style_probe("urn:uuid:abcdef01-0000-4000-8000-000000000008", upper_hex(id)),
                    kGroup, pccrd::kUdpPort));

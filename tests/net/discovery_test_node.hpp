@@ -50,18 +50,25 @@ class Host {
     ok_ = entered_future.get();
   }
   ~Host() {
-    if (ok_)
-      run([this] {
-        // Newest first: a prober may refer to the responder's DiscoveryOwnProbes, a responder
-        // to its SegmentSource.
-        while (!owned_.empty()) owned_.pop_back();
-      });
+    try {
+      if (ok_) {
+        run([this] {
+          // Newest first: a prober may refer to the responder's DiscoveryOwnProbes, a responder
+          // to its SegmentSource.
+          while (!owned_.empty()) owned_.pop_back();
+        });
+      }
+    } catch (...) {
+      ADD_FAILURE() << "destroying the host's objects threw";
+    }
     guard_.reset();
     io_.stop();
     thread_.join();
   }
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
+  Host(Host&&) = delete;
+  Host& operator=(Host&&) = delete;
 
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   [[nodiscard]] boost::asio::any_io_executor executor() { return io_.get_executor(); }
@@ -176,7 +183,8 @@ inline std::optional<ProbeOutcome> probe_and_wait(Host& host, DiscoveryProber& p
   auto finished = done->get_future();
   host.run([&] {
     return prober.probe(
-        version, std::move(ids), [outcome](PeerOffer offer) { outcome->offers.push_back(offer); },
+        version, std::move(ids),
+        [outcome](PeerOffer offer) { outcome->offers.push_back(std::move(offer)); },
         [outcome, done](ProbeSummary summary) {
           outcome->summary = summary;
           done->set_value();
@@ -194,9 +202,9 @@ inline std::optional<ProbeOutcome> probe_and_wait(Host& host, DiscoveryProber& p
 class RawUdp {
  public:
   // Bound to `local` (an address literal of either family) and an ephemeral port.
-  RawUdp(const peerdist::test::NetworkNamespace& ns, const std::string& local) {
+  RawUdp(const peerdist::test::NetworkNamespace& ns, const std::string& local)
+      : v6_(local.find(':') != std::string::npos) {
     const peerdist::test::EnterNamespace enter(ns);
-    v6_ = local.find(':') != std::string::npos;
     fd_ = ::socket(v6_ ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_storage address{};
     socklen_t length = fill(local, 0, address);
@@ -214,6 +222,8 @@ class RawUdp {
   }
   RawUdp(const RawUdp&) = delete;
   RawUdp& operator=(const RawUdp&) = delete;
+  RawUdp(RawUdp&&) = delete;
+  RawUdp& operator=(RawUdp&&) = delete;
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
@@ -243,7 +253,7 @@ class RawUdp {
     ::inet_pton(AF_INET, address.c_str(), &in->sin_addr);
     return sizeof(sockaddr_in);
   }
-  std::optional<std::string> receive_within(std::chrono::seconds wait) {
+  [[nodiscard]] std::optional<std::string> receive_within(std::chrono::seconds wait) const {
     timeval timeout{static_cast<time_t>(wait.count()), wait.count() == 0 ? 1 : 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string buffer(65536, '\0');
@@ -317,8 +327,13 @@ class LoopbackDiscoveryTest : public ::testing::Test {
     return host_->run([&] { return r.counters(); });
   }
 
-  std::unique_ptr<peerdist::test::NetworkNamespace> ns_;
-  std::unique_ptr<Host> host_;
+  [[nodiscard]] const peerdist::test::NetworkNamespace& ns() const { return *ns_; }
+  [[nodiscard]] Host& host() { return *host_; }
+
+  // Protected for the fixtures built on this one (peer_discovery_finder_test uses them).
+  std::unique_ptr<peerdist::test::NetworkNamespace>
+      ns_;                      // NOLINT(cppcoreguidelines-non-private-member-variables-in-classes)
+  std::unique_ptr<Host> host_;  // NOLINT(cppcoreguidelines-non-private-member-variables-in-classes)
 };
 
 }  // namespace peerdist::net::test

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): kill
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -147,10 +147,10 @@ bool NetworkNamespace::set_up_loopback_multicast() const {
          ip({"-6", "route", "add", "multicast", "ff00::/8", "dev", "lo", "table", "local"});
 }
 
-EnterNamespace::EnterNamespace(const NetworkNamespace& ns) {
-  original_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+EnterNamespace::EnterNamespace(const NetworkNamespace& ns)
+    : original_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {  // NOLINT
   const std::string path = std::string(kNetnsDirectory) + "/" + ns.name();
-  const int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // NOLINT
   if (original_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0) {
     entered_ = true;
   } else {

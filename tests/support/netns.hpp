@@ -38,6 +38,8 @@ class NetworkNamespace {
   ~NetworkNamespace();
   NetworkNamespace(const NetworkNamespace&) = delete;
   NetworkNamespace& operator=(const NetworkNamespace&) = delete;
+  NetworkNamespace(NetworkNamespace&&) = delete;
+  NetworkNamespace& operator=(NetworkNamespace&&) = delete;
 
   [[nodiscard]] bool valid() const noexcept { return valid_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -45,13 +47,13 @@ class NetworkNamespace {
   // Runs a program inside (`ip netns exec <name> argv...`; argv[0] is looked up in PATH).
   [[nodiscard]] ProcessResult exec(const std::vector<std::string>& argv) const;
   // `ip -n <name> args...`; fails the current test and returns false when it fails.
-  bool ip(const std::vector<std::string>& args) const;
+  [[nodiscard]] bool ip(const std::vector<std::string>& args) const;
   // Writes a sysctl of the namespace (e.g. "net/ipv6/conf/default/accept_dad", "0").
-  bool sysctl(const std::string& key, const std::string& value) const;
+  [[nodiscard]] bool sysctl(const std::string& key, const std::string& value) const;
 
   // lo up with multicast on, with routes that send 224.0.0.0/4 and ff00::/8 over it: a one-host
   // network on which multicast works (lo is neither up nor multicast-capable by default).
-  bool set_up_loopback_multicast() const;
+  [[nodiscard]] bool set_up_loopback_multicast() const;
 
  private:
   std::string name_;
@@ -67,6 +69,8 @@ class EnterNamespace {
   ~EnterNamespace();
   EnterNamespace(const EnterNamespace&) = delete;
   EnterNamespace& operator=(const EnterNamespace&) = delete;
+  EnterNamespace(EnterNamespace&&) = delete;
+  EnterNamespace& operator=(EnterNamespace&&) = delete;
   [[nodiscard]] bool entered() const noexcept { return entered_; }
 
  private:
@@ -83,6 +87,8 @@ class BridgedNetwork {
   BridgedNetwork(std::size_t hosts, unsigned subnet);
   BridgedNetwork(const BridgedNetwork&) = delete;
   BridgedNetwork& operator=(const BridgedNetwork&) = delete;
+  BridgedNetwork(BridgedNetwork&&) = delete;
+  BridgedNetwork& operator=(BridgedNetwork&&) = delete;
   ~BridgedNetwork();
 
   [[nodiscard]] bool valid() const noexcept { return valid_; }

@@ -103,7 +103,12 @@ struct DiscoveryProberCounters {
 // A round in progress. cancel() ends it: no handler is called after it (not even on_done).
 class DiscoveryProbe {
  public:
+  DiscoveryProbe() = default;
   virtual ~DiscoveryProbe() = default;
+  DiscoveryProbe(const DiscoveryProbe&) = delete;
+  DiscoveryProbe& operator=(const DiscoveryProbe&) = delete;
+  DiscoveryProbe(DiscoveryProbe&&) = delete;
+  DiscoveryProbe& operator=(DiscoveryProbe&&) = delete;
   virtual void cancel() = 0;
 };
 
@@ -115,10 +120,12 @@ class DiscoveryProber {
   // Multicast hop limit: discovery stays on the link (a branch office's subnet).
   static constexpr int kMulticastHops = 1;
 
-  DiscoveryProber(boost::asio::any_io_executor executor, DiscoveryProberOptions options);
+  DiscoveryProber(const boost::asio::any_io_executor& executor, DiscoveryProberOptions options);
   ~DiscoveryProber();
   DiscoveryProber(const DiscoveryProber&) = delete;
   DiscoveryProber& operator=(const DiscoveryProber&) = delete;
+  DiscoveryProber(DiscoveryProber&&) = delete;
+  DiscoveryProber& operator=(DiscoveryProber&&) = delete;
 
   // Opens the sockets. An error when neither family's socket opens (IPv6 alone is logged).
   [[nodiscard]] Expected<void, std::string> start();

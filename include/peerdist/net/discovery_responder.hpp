@@ -92,11 +92,13 @@ class DiscoveryResponder {
   // rescan.
   static constexpr std::chrono::seconds kInterfaceRescanInterval{30};
 
-  DiscoveryResponder(boost::asio::any_io_executor executor, SegmentSource& source,
+  DiscoveryResponder(const boost::asio::any_io_executor& executor, SegmentSource& source,
                      DiscoveryResponderOptions options);
   ~DiscoveryResponder();
   DiscoveryResponder(const DiscoveryResponder&) = delete;
   DiscoveryResponder& operator=(const DiscoveryResponder&) = delete;
+  DiscoveryResponder(DiscoveryResponder&&) = delete;
+  DiscoveryResponder& operator=(DiscoveryResponder&&) = delete;
 
   // Opens the sockets, joins the groups, starts receiving. An error when the options are
   // unusable or no socket could be opened (an IPv6 failure alone is logged, not an error).
