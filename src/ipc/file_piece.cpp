@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include <algorithm>
 #include <array>
 
 namespace peerdist::ipc {
@@ -33,10 +34,9 @@ bool file_piece_source(int fd) noexcept {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
   struct statfs fs {};
   if (::fstatfs(fd, &fs) != 0) return false;
-  for (const auto refused : kRefusedFilesystems) {
-    if (static_cast<unsigned long>(fs.f_type) == refused) return false;  // NOLINT(google-runtime-int)
-  }
-  return true;
+  const auto type = static_cast<unsigned long>(fs.f_type);  // NOLINT(google-runtime-int)
+  return std::ranges::none_of(kRefusedFilesystems,
+                              [type](const auto refused) { return type == refused; });
 }
 
 }  // namespace peerdist::ipc

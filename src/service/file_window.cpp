@@ -29,9 +29,12 @@ struct Slot {
 };
 static_assert(std::atomic<std::uintptr_t>::is_always_lock_free &&
               std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
+// Process-wide by nature: a signal handler can reach nothing else.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::array<Slot, FileWindow::kMaxWindows> slots;
 
 // What handled SIGBUS before us: a fault outside our windows is its business.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): set once, before use
 struct sigaction previous_action {};
 
 void restore_default_sigbus() noexcept {
@@ -76,7 +79,7 @@ extern "C" void on_sigbus(int signal, siginfo_t* info, void* context) {
     // would have without us; a signal sent by someone is raised again, delivered once this
     // handler returns.
     restore_default_sigbus();
-    if (info == nullptr || info->si_code <= 0) ::raise(SIGBUS);
+    if (info == nullptr || info->si_code <= 0) static_cast<void>(::raise(SIGBUS));
   }
   // NOLINTEND(cppcoreguidelines-pro-type-union-access)
   errno = saved_errno;
@@ -99,8 +102,7 @@ std::size_t claim_slot() noexcept {
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const std::size_t at = (start + i) % slots.size();
     int expected = kFree;
-    if (slots[at].state.compare_exchange_strong(expected, kSettingUp,
-                                                std::memory_order_acq_rel)) {
+    if (slots[at].state.compare_exchange_strong(expected, kSettingUp, std::memory_order_acq_rel)) {
       return at;
     }
   }
@@ -128,8 +130,8 @@ Expected<FileWindow, std::error_code> FileWindow::map(int fd, std::uint64_t offs
   const std::size_t mapped = lead + length;
   const std::size_t slot = claim_slot();
   if (slot == slots.size()) return Unexpected(std::make_error_code(std::errc::too_many_files_open));
-  void* base = ::mmap(nullptr, mapped, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd,
-                      static_cast<off_t>(start));
+  void* base =
+      ::mmap(nullptr, mapped, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, static_cast<off_t>(start));
   if (base == MAP_FAILED) {
     const std::error_code error(errno, std::generic_category());
     slots[slot].state.store(kFree, std::memory_order_release);
@@ -141,8 +143,7 @@ Expected<FileWindow, std::error_code> FileWindow::map(int fd, std::uint64_t offs
   slots[slot].damaged.store(false, std::memory_order_relaxed);
   // Published before anything reads the window: only a read can fault.
   slots[slot].state.store(kMapped, std::memory_order_release);
-  return FileWindow(slot, base, mapped,
-                    {static_cast<const std::uint8_t*>(base) + lead, length});
+  return FileWindow(slot, base, mapped, {static_cast<const std::uint8_t*>(base) + lead, length});
 }
 
 FileWindow::FileWindow(FileWindow&& other) noexcept

@@ -61,6 +61,7 @@ class DiscoveryBridgeTest : public ::testing::Test {
     options.wait = std::chrono::milliseconds(1000);
     options.delay = shortest_delay();
     auto& p = host.make<DiscoveryProber>(host.executor(), options);
+    prober_ = &p;
     EXPECT_TRUE(host.run([&] { return p.start().has_value(); }));
     const auto outcome = probe_and_wait(host, p, pccrd::Version::v1, {segment_id(1)});
     return outcome ? outcome->offers : std::vector<PeerOffer>{};
@@ -68,10 +69,33 @@ class DiscoveryBridgeTest : public ::testing::Test {
 
   [[nodiscard]] const peerdist::test::BridgedNetwork& network() const { return *network_; }
 
+  [[nodiscard]] DiscoveryProberCounters prober_counters() {
+    return hosts_[0]->run([&] { return prober_->counters(); });
+  }
+
  private:
   std::unique_ptr<peerdist::test::BridgedNetwork> network_;
   std::vector<std::unique_ptr<Host>> hosts_;
+  DiscoveryProber* prober_ = nullptr;  // made by discover(), on host 0
 };
+
+TEST_F(DiscoveryBridgeTest, AResponderOnAnotherSubnetOfTheLinkIsIgnored) {
+  // Host 1 moves to 10.79.0.2/24 on the same Ethernet segment, with a route back to the
+  // prober's subnet; its answers come from 10.79.0.2, outside the prober's 10.77.0.0/24
+  // (spec digest §2.1: only replies from the local subnet count). The prober's host does not
+  // drop them by reverse-path filtering, so that the prober itself has to.
+  const auto& moved = network().host(1);
+  ASSERT_TRUE(moved.ip({"addr", "flush", "dev", "eth0"}));
+  ASSERT_TRUE(moved.ip({"addr", "add", "10.79.0.2/24", "dev", "eth0"}));
+  ASSERT_TRUE(moved.ip({"route", "add", network().address(0) + "/32", "dev", "eth0"}));
+  ASSERT_TRUE(network().host(0).sysctl("net.ipv4.conf.all.rp_filter", "0"));
+  ASSERT_TRUE(network().host(0).sysctl("net.ipv4.conf.eth0.rp_filter", "0"));
+  std::set<std::string> peers;
+  const auto offers = discover(true, false, &peers);
+  ASSERT_EQ(offers.size(), 1U);
+  EXPECT_EQ(offers[0].source, ip::make_address(network().address(2)));
+  EXPECT_EQ(prober_counters().off_subnet, 1U);
+}
 
 TEST_F(DiscoveryBridgeTest, ProberHearsRespondersOnOtherHostsOverIpv4) {
   std::set<std::string> peers;

@@ -84,6 +84,22 @@ TEST_F(DiscoveryProberTest, V1ProbeForAV2SegmentIsAnswered) {
             (std::vector<SegmentOffer>{{0, segment_id(7), 1U, true, false, std::nullopt}}));
 }
 
+TEST_F(DiscoveryProberTest, UnusableXAddrHostsFallBackToTheSourceAddress) {
+  HeldSegments& held = segments();
+  held.hold(segment_id(4), 1, 1);
+  DiscoveryResponderOptions options = responder_options();
+  // A name (not resolved), a wildcard, and a usable address, in that order.
+  options.advertise = {"peer.example:8081", "0.0.0.0:8082", "127.0.0.1:8083"};
+  responder(held, options);
+  DiscoveryProber& p = prober();
+  const auto outcome = probe_and_wait(host(), p, pccrd::Version::v1, {segment_id(4)});
+  ASSERT_TRUE(outcome.has_value());
+  ASSERT_EQ(outcome->offers.size(), 1U);
+  const ip::address source = ip::make_address("127.0.0.1");
+  EXPECT_EQ(outcome->offers[0].endpoints,
+            (std::vector<ip::tcp::endpoint>{{source, 8081}, {source, 8082}, {source, 8083}}));
+}
+
 TEST_F(DiscoveryProberTest, NoPeerHoldsAnything) {
   HeldSegments& held = segments();
   DiscoveryResponder& r = responder(held);
