@@ -27,6 +27,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+[ -n "${KEEP_LOGS:-}" ] && trap 'cp -r "$work"/*/daemon.log "$work"/*.json /tmp/dfb-logs/ 2>/dev/null; cleanup' EXIT
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" link set lo multicast on
@@ -57,6 +58,8 @@ pd A hash --key-hex "$key" --no-progress "$work/content.bin" -o "$work/content.c
 pd A fetch "$work/content.ci" -o "$work/A.out" --origin "$work/content.bin" --no-progress 2>/dev/null
 rm -f "$work/A.out"
 
+ticks=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
 best_openssl=""
 best_fetch=""
 for attempt in 1 2 3; do
@@ -66,14 +69,20 @@ for attempt in 1 2 3; do
   best_openssl=$(min "$best_openssl" "$t")
 
   pd D cache clear >/dev/null
-  pd D fetch "$work/content.ci" -o "$work/D.out" --no-progress --json >"$work/fetch.json" 2>/dev/null
+  a0=$(cpu_of "${pids[0]}") d0=$(cpu_of "${pids[1]}")
+  /usr/bin/time -f "%U %S" -o "$work/fetch.time" \
+    env PEERDIST_SOCKET="$work/D/socket" "$cli" fetch "$work/content.ci" -o "$work/D.out" \
+    --no-progress --json >"$work/fetch.json" 2>/dev/null
+  cpu=$(awk -v a="$(cpu_of "${pids[0]}")" -v a0="$a0" -v d="$(cpu_of "${pids[1]}")" -v d0="$d0" \
+    '{printf "CPU: peer A %.2f s, daemon D %.2f s, peerdist fetch %.2f s", a - a0, d - d0, $1 + $2}' \
+    "$work/fetch.time")
   cmp -s "$work/content.bin" "$work/D.out" || { echo "D's copy differs" >&2; exit 1; }
   [ "$(field from_peers <"$work/fetch.json")" = "$((size_mib * 1024 * 1024))" ] ||
     { echo "D did not take everything from A: $(cat "$work/fetch.json")" >&2; exit 1; }
   t=$(field seconds <"$work/fetch.json")
   rm -f "$work/D.out"
   best_fetch=$(min "$best_fetch" "$t")
-  echo "  run $attempt: openssl ${best_openssl} s (best so far), fetch $t s"
+  echo "  run $attempt: openssl ${best_openssl} s (best so far), fetch $t s ($cpu)"
 done
 ratio=$(awk -v a="$best_fetch" -v b="$best_openssl" 'BEGIN {printf "%.2f", a / b}')
 echo "retrieval of ${size_mib} MiB from one peer (loopback, AES-128): ${best_fetch} s;" \

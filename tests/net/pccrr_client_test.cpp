@@ -42,6 +42,8 @@ class PccrrClientTest : public ::testing::Test {
       client_.reset();
       server_.reset();
     });
+    // Handlers still queued may refer to members declared after io_ (destroyed first).
+    io_.stop();
   }
 
   void start_server(PccrrServerOptions options = {}) {

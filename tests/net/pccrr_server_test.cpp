@@ -71,6 +71,8 @@ class PccrrServerTest : public ::testing::Test {
       server_.reset();
       client_.reset();
     });
+    // Handlers still queued may refer to members declared after io_ (destroyed first).
+    io_.stop();
   }
 
   [[nodiscard]] const pccrc::SegmentDescriptor& segment() const { return content_.segments[0]; }

@@ -53,9 +53,13 @@ TestContent make_content(std::size_t length, pccrc::HashScheme scheme, std::uint
 IoThread::IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
 
 IoThread::~IoThread() {
+  stop();
+}
+
+void IoThread::stop() {
   work_.reset();
   io_.stop();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void IoThread::run(std::function<void()> f) {

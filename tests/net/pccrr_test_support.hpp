@@ -56,6 +56,9 @@ class IoThread {
   [[nodiscard]] boost::asio::any_io_executor executor() { return io_.get_executor(); }
   // Runs f on the io thread and waits for it.
   void run(std::function<void()> f);
+  // Stops the thread; handlers still queued never run. A fixture calls it in TearDown, before
+  // the members that queued handlers refer to (a segment source, a server) are destroyed.
+  void stop();
 
  private:
   boost::asio::io_context io_;

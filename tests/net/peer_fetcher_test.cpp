@@ -106,6 +106,8 @@ class PeerFetcherTest : public ::testing::Test {
       client_.reset();
       for (auto& peer : peers_) peer->server.reset();
     });
+    // Handlers still queued may refer to members declared after io_ (destroyed first).
+    io_.stop();
   }
 
   const pccrc::SegmentDescriptor& segment() const { return content_.segments.at(0); }
