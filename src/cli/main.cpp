@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_status_command(app, chosen);
   add_cache_command(app, chosen);
   add_fetch_command(app, chosen);
+  add_serve_command(app, chosen);
 
   try {
     app.parse(argc, argv);
