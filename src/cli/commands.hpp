@@ -24,6 +24,8 @@ void add_status_command(CLI::App& app, Runner& chosen);
 void add_cache_command(CLI::App& app, Runner& chosen);
 // fetch CI -o FILE [--origin FILE]: a content by its CI, through peerdistd (cache, peers).
 void add_fetch_command(CLI::App& app, Runner& chosen);
+// get URL [-o FILE]: an HTTP download through BranchCache (MS-PCCRTP), peers first.
+void add_get_command(CLI::App& app, Runner& chosen);
 // serve DIR [--listen ADDR:PORT]: an HTTP origin that gives BranchCache clients content
 // information (MS-PCCRTP).
 void add_serve_command(CLI::App& app, Runner& chosen);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_cache_command(app, chosen);
   add_fetch_command(app, chosen);
   add_serve_command(app, chosen);
+  add_get_command(app, chosen);
 
   try {
     app.parse(argc, argv);
