@@ -108,7 +108,7 @@ test-origin)
   ;;
 serve)
   ip netns exec "$prefix-o" "$cli" serve "$work/www" --listen 10.78.0.1:8000 \
-    --access-log "$access_log" >"$work/origin.out" 2>&1 &
+    --state-dir "$work/serve-state" --access-log "$access_log" >"$work/origin.out" 2>&1 &
   pids+=($!)
   ;;
 *) echo "unknown origin $origin_kind" >&2; exit 2 ;;
@@ -119,12 +119,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-# Access-log accounting, in either origin's format: one line per response saying whether it
-# was peerdist and how many bytes were sent.
-peerdist_lines() { tail -n +"$1" "$access_log" | grep -c -i 'peerdist=\(1\|yes\|true\)' || true; }
-sent_bytes() {  # the bytes of the plain (non-peerdist) responses from line $1 on
-  tail -n +"$1" "$access_log" | grep -v -i 'peerdist=\(1\|yes\|true\)' |
-    sed -n 's/.*bytes\(_sent\)\{0,1\}=\([0-9]*\).*/\2/p' | awk '{ n += $1 } END { print n + 0 }'
+# Access-log accounting (`peerdist serve`'s format, which the test origin writes too):
+#   <time> <client> <method> <target> <status> <body-bytes> <mode>
+# mode peerdist-v1/peerdist-v2 (the test origin: peerdist) means the body was the CI.
+peerdist_lines() { tail -n +"$1" "$access_log" | awk '$7 ~ /^peerdist/ { n++ } END { print n + 0 }'; }
+sent_bytes() {  # the body bytes of the plain (content) responses from line $1 on
+  tail -n +"$1" "$access_log" | awk '$7 !~ /^peerdist/ { n += $6 } END { print n + 0 }'
 }
 log_lines() { wc -l <"$access_log"; }
 

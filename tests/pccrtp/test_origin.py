@@ -13,7 +13,8 @@ It stands in for `peerdist serve` where the test needs misbehaviour a real serve
 
 --range-delay S waits S seconds before each 206 body (a slow origin, to interrupt a get).
 
-Access log (--log): one line per response, "GET PATH STATUS peerdist=0|1 bytes=N".
+Access log (--log): one line per response in `peerdist serve`'s format,
+"TIME CLIENT GET TARGET STATUS BODY-BYTES MODE" (MODE: peerdist or plain).
 
   test_origin.py DIR --listen ADDR:PORT [--log FILE]
 """
@@ -45,7 +46,11 @@ class Handler(BaseHTTPRequestHandler):
     def access(self, status, peerdist, sent):
         with self.server.log_lock:
             if self.server.log:
-                self.server.log.write(f"GET {self.path} {status} peerdist={int(peerdist)} bytes={sent}\n")
+                now = time.time()
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+                mode = "peerdist" if peerdist else "plain"
+                self.server.log.write(
+                    f"{stamp} {self.client_address[0]} GET {self.path} {status} {sent} {mode}\n")
                 self.server.log.flush()
 
     def plain_error(self, status):
