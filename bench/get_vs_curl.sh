@@ -8,11 +8,16 @@
 # Reported: both times, the ratio get / curl, and the bytes the origin sent in each case (its
 # access log: content bytes of plain responses, and the CI of the peerdist one).
 #
-#   bench/get_vs_curl.sh BUILD_DIR [SIZE_MIB=1024] [ORIGIN=serve|test-origin]
+# CI_VERSION (1 by default) is what the clients ask for: V2 content information of random data
+# has ~13 segments per MiB and the service fetches them from peers one after another (~30 ms
+# each), so V2 measures that, not the transfer; `GET_ARGS="--reads block --window 32"` helps it.
+#
+#   bench/get_vs_curl.sh BUILD_DIR [SIZE_MIB=1024] [ORIGIN=serve|test-origin] [CI_VERSION=1|2]
 set -euo pipefail
 build=$(realpath "${1:?usage: $0 BUILD_DIR [SIZE_MIB] [ORIGIN]}")
 size_mib=${2:-1024}
 origin_kind=${3:-serve}
+ci_version=${4:-1}
 daemon=$build/src/service/peerdistd
 cli=$build/src/cli/peerdist
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,6 +78,8 @@ case "$origin_kind" in
 test-origin)
   key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
   "$cli" hash --key-hex "$key" --no-progress "$work/www/content.bin" -o "$work/www/content.bin.ci" 2>/dev/null
+  [ "$ci_version" = 1 ] ||
+    "$cli" hash --key-hex "$key" --ci-version 2 --no-progress "$work/www/content.bin" -o "$work/www/content.bin.ci2" 2>/dev/null
   ip netns exec "$prefix-o" python3 "$here/../tests/pccrtp/test_origin.py" "$work/www" \
     --listen 10.79.0.1:8000 --log "$access_log" >"$work/origin.out" 2>&1 &
   ;;
@@ -85,7 +92,7 @@ esac
 pids+=($!)
 url=http://10.79.0.1:8000/content.bin
 peerdist_headers=(-H 'Accept-Encoding: peerdist' -H 'X-P2P-PeerDist: Version=1.1'
-  -H 'X-P2P-PeerDistEx: MinContentInformation=1.0, MaxContentInformation=2.0')
+  -H "X-P2P-PeerDistEx: MinContentInformation=$ci_version.0, MaxContentInformation=$ci_version.0")
 # Until the origin answers with peerdist (a server may hash the file on the first request).
 for _ in $(seq 1 600); do
   if ip netns exec "$prefix-c1" curl -s -o /dev/null -D "$work/warmup.head" "${peerdist_headers[@]}" "$url" &&
@@ -103,7 +110,7 @@ log_lines() { wc -l <"$access_log"; }
 sent_bytes() { tail -n +"$1" "$access_log" | awk '{ n += $6 } END { print n + 0 }'; }
 get() {  # get HOST OUT
   ip netns exec "$prefix-$1" env PEERDIST_SOCKET="$work/$1/socket" "$cli" get "$url" -o "$2" \
-    --timeout 60000 --no-progress --json
+    --timeout 60000 --no-progress --json --ci-version "$ci_version" ${GET_ARGS:-}
 }
 
 get c1 "$work/c1.out" >"$work/c1.json"
@@ -127,7 +134,7 @@ curl_seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
 curl_origin=$(sent_bytes "$from")
 cmp -s "$work/www/content.bin" "$work/curl.out" || { echo "curl's copy differs" >&2; exit 1; }
 
-echo "size: $size_mib MiB; origin: $origin_kind"
+echo "size: $size_mib MiB; origin: $origin_kind; content information V$ci_version ${GET_ARGS:-}"
 echo "peerdist get (c2): $get_seconds s: $(field from_peers <"$work/c2.json") bytes from peers," \
   "$(field from_origin <"$work/c2.json") from the origin; origin sent $get_origin bytes"
 echo "curl (c2):         $curl_seconds s; origin sent $curl_origin bytes"

@@ -66,6 +66,8 @@ struct GetOptions {
   std::optional<unsigned> timeout_ms;
   unsigned window = kDefaultTransferWindow;
   unsigned parallel = kMaxParallelRanges;
+  // "stream": StreamReads on the handle's cursor; "block": BlockReads at explicit offsets.
+  std::string reads = "stream";
   bool progress = false;
   bool no_progress = false;
   bool json = false;
@@ -418,6 +420,7 @@ int run_get(const GetOptions& o) {
     TransferOptions options;
     options.timeout = o.timeout_ms ? std::chrono::milliseconds(*o.timeout_ms) : kReadDefaultTimeout;
     options.window = o.window;
+    options.block_reads = o.reads == "block";
     options.label = "getting " + name;
     options.progress = progress_mode(o);
     auto result = transfer(*instance, ci_bytes, *ci, &origin, *output, options);
@@ -462,6 +465,11 @@ void add_get_command(CLI::App& app, Runner& chosen) {
                   "how long each read may wait for peers, in ms (default: the service's, 5000)");
   cmd->add_option("--window", options->window, "reads in flight to peerdistd")
       ->check(CLI::Range(1U, 64U))
+      ->capture_default_str();
+  cmd->add_option("--reads", options->reads,
+                  "how to read from peerdistd: 'stream' (StreamRead, the handle's cursor) or "
+                  "'block' (BlockRead at explicit offsets, several parts of the content at once)")
+      ->check(CLI::IsMember({"stream", "block"}))
       ->capture_default_str();
   cmd->add_option("--parallel", options->parallel, "range requests in flight to the origin")
       ->check(CLI::Range(1U, 16U))
