@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +36,9 @@ using tcp = asio::ip::tcp;
 constexpr std::string_view kDefaultListen = "0.0.0.0:8080";
 // The generated server secret: 32 random bytes, the size Windows generates.
 constexpr std::size_t kGeneratedKeyBytes = 32;
+// After SIGINT/SIGTERM: how long the handlers already queued may still run (their access-log
+// lines); it ends sooner when none is left.
+constexpr std::chrono::milliseconds kShutdownDrain{500};
 constexpr const char* kKeyFileName = "server-secret.key";
 constexpr const char* kCacheFileName = "hash-cache.sqlite";
 
@@ -191,6 +195,10 @@ int run_serve(const ServeOptions& o) {
     io.stop();
   });
   io.run();
+  // Handlers of responses that completed (or were cut off by stop()) before the signal still
+  // log their lines: run what is left, briefly. Nothing new is accepted any more.
+  io.restart();
+  io.run_for(kShutdownDrain);
   return kExitOk;
 }
 
