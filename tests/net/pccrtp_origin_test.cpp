@@ -516,6 +516,28 @@ TEST_F(PccrtpOriginTest, AnotherSecretDropsTheCache) {
   EXPECT_EQ(cache_->counters().computed, 1U);  // hashed again: the rows were dropped
 }
 
+TEST_F(PccrtpOriginTest, HashOfAFileThatChangedIsNotStored) {
+  const int fd = ::open(root_->file("medium.bin").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const FileIdentity now = identity_of(fd).value();
+  // What the server saw before a write: another mtime. The hash must not be stored under it.
+  FileIdentity before = now;
+  before.mtime_ns -= 1'000'000'000;
+  EXPECT_FALSE(cache_->compute(fd, before, pccrc::Version::v1).has_value());
+  EXPECT_FALSE(cache_->find(before, pccrc::Version::v1).has_value());
+  // The file grew after the server looked: bytes past the size it was told of.
+  FileIdentity shorter = now;
+  shorter.size -= 10;
+  EXPECT_FALSE(cache_->compute(fd, shorter, pccrc::Version::v1).has_value());
+  EXPECT_FALSE(cache_->find(shorter, pccrc::Version::v1).has_value());
+  EXPECT_EQ(cache_->counters().discarded, 2U);
+  // The real identity hashes and is found.
+  EXPECT_EQ(cache_->compute(fd, now, pccrc::Version::v1), expected_ci(medium_, pccrc::Version::v1));
+  EXPECT_EQ(cache_->find(now, pccrc::Version::v1), expected_ci(medium_, pccrc::Version::v1));
+  EXPECT_FALSE(cache_->find(now, pccrc::Version::v2).has_value());
+  ::close(fd);
+}
+
 TEST(PccrtpFiles, TargetToPath) {
   EXPECT_EQ(target_to_path("/a/b.txt").value(), "a/b.txt");
   EXPECT_EQ(target_to_path("/a%20b").value(), "a b");
