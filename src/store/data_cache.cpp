@@ -287,6 +287,16 @@ Expected<void, StoreError> check_self_consistent(const pccrc::SegmentDescriptor&
   return {};
 }
 
+SegmentPresence presence_of(const Row& row) {
+  SegmentPresence p;
+  p.blocks = row.present.blocks();
+  p.present_count = row.present.count();
+  const auto bytes = row.present.bytes();
+  p.bitmap.assign(bytes.begin(), bytes.end());
+  p.first_cached = row.first_cached;
+  return p;
+}
+
 // A victim of eviction or flush: its row goes in the transaction, its file after the commit.
 struct Victim {
   std::int64_t id = 0;
@@ -929,6 +939,22 @@ Expected<void, StoreError> DataCache::describe(std::span<const pccrc::SegmentDes
 // --- put_blocks ---
 
 Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::VerifiedBlock> blocks) {
+  std::vector<const pccrc::VerifiedBlock*> pointers;
+  pointers.reserve(blocks.size());
+  for (const pccrc::VerifiedBlock& block : blocks) pointers.push_back(&block);
+  return put_blocks(std::span<const pccrc::VerifiedBlock* const>(pointers));
+}
+
+Expected<void, StoreError> DataCache::put_blocks(
+    std::span<const std::shared_ptr<const pccrc::VerifiedBlock>> blocks) {
+  std::vector<const pccrc::VerifiedBlock*> pointers;
+  pointers.reserve(blocks.size());
+  for (const auto& block : blocks) pointers.push_back(block.get());
+  return put_blocks(std::span<const pccrc::VerifiedBlock* const>(pointers));
+}
+
+Expected<void, StoreError> DataCache::put_blocks(
+    std::span<const pccrc::VerifiedBlock* const> blocks) {
   if (!impl_) return Unexpected(closed_error());
   constexpr std::string_view kOperation = "cannot store blocks";
   const auto failed = [&](StoreError e) {
@@ -945,7 +971,8 @@ Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::Verified
   };
   std::vector<Target> targets;
   std::unordered_map<std::string, std::size_t> by_id;
-  for (const pccrc::VerifiedBlock& block : blocks) {
+  for (const pccrc::VerifiedBlock* pointer : blocks) {
+    const pccrc::VerifiedBlock& block = *pointer;
     const std::string key = key_of(block.segment_id());
     auto it = by_id.find(key);
     if (it == by_id.end()) {
@@ -1036,12 +1063,17 @@ Expected<void, StoreError> DataCache::put_blocks(std::span<const pccrc::Verified
 // --- read_block ---
 
 Expected<std::optional<std::vector<std::uint8_t>>, StoreError> DataCache::read_block(
-    const crypto::Digest& segment_id, pccrc::BlockIndex index) {
+    const crypto::Digest& segment_id, pccrc::BlockIndex index,
+    std::optional<SegmentPresence>* presence) {
   if (!impl_) return Unexpected(closed_error());
   constexpr std::string_view kOperation = "cannot read block";
   using Result = std::optional<std::vector<std::uint8_t>>;
   auto row = impl_->find_row(segment_id);
   if (!row) return Unexpected(impl_->fail(std::move(row).error(), kOperation));
+  if (presence != nullptr) {
+    *presence = row->has_value() ? std::optional<SegmentPresence>{presence_of(**row)}
+                                 : std::optional<SegmentPresence>{};
+  }
   if (!row->has_value()) return Result{};
   const Row& r = **row;
   const std::uint32_t i = index.value();
@@ -1103,6 +1135,45 @@ Expected<std::optional<SegmentState>, StoreError> DataCache::segment(
         std::max(state.last_used, std::chrono::sys_seconds{std::chrono::seconds{pending->second}});
   }
   return std::optional<SegmentState>{std::move(state)};
+}
+
+// --- presence ---
+
+void SegmentPresence::set(std::uint32_t index) noexcept {
+  if (index >= blocks || test(index)) return;
+  bitmap[index / 8U] = static_cast<std::uint8_t>(bitmap[index / 8U] | (1U << (index % 8U)));
+  ++present_count;
+}
+
+std::optional<std::uint32_t> SegmentPresence::next_present(std::uint32_t from,
+                                                           std::uint32_t end) const noexcept {
+  end = std::min(end, blocks);
+  std::uint32_t i = from;
+  while (i < end) {
+    const std::uint8_t byte = bitmap[i / 8U];
+    if ((byte >> (i % 8U)) == 0) {
+      i = (i / 8U + 1U) * 8U;  // nothing from i to the end of this byte
+      continue;
+    }
+    if ((byte & (1U << (i % 8U))) != 0) return i;
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::vector<bool> SegmentPresence::to_bools() const {
+  std::vector<bool> out(blocks);
+  for (std::uint32_t i = 0; i < blocks; ++i) out[i] = test(i);
+  return out;
+}
+
+Expected<std::optional<SegmentPresence>, StoreError> DataCache::presence(
+    const crypto::Digest& segment_id) {
+  if (!impl_) return Unexpected(closed_error());
+  auto row = impl_->find_row(segment_id);
+  if (!row) return Unexpected(impl_->fail(std::move(row).error(), "cannot read segment"));
+  if (!row->has_value()) return std::optional<SegmentPresence>{};
+  return std::optional<SegmentPresence>{presence_of(**row)};
 }
 
 // --- flush, clear, evict, usage ---

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -169,8 +170,15 @@ Expected<BlockBitmap, DecodeError> BlockBitmap::decode(std::span<const std::uint
 }
 
 std::uint32_t BlockBitmap::count() const noexcept {
+  // Eight bytes at a time (without -mpopcnt each std::popcount is a call).
   std::uint32_t n = 0;
-  for (const std::uint8_t b : bytes_) n += static_cast<std::uint32_t>(std::popcount(b));
+  std::size_t i = 0;
+  for (; i + 8 <= bytes_.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes_.data() + i, sizeof word);
+    n += static_cast<std::uint32_t>(std::popcount(word));
+  }
+  for (; i < bytes_.size(); ++i) n += static_cast<std::uint32_t>(std::popcount(bytes_[i]));
   return n;
 }
 
@@ -237,9 +245,12 @@ Expected<Row, DecodeError> decode_row(const RawRow& raw) {
                 "must be " + std::to_string(row.present.count()) + " (the bitmap's), got " +
                     std::to_string(raw.present_count));
   }
-  std::uint64_t bytes = 0;
-  for (std::uint32_t i = 0; i < row.present.blocks(); ++i) {
-    if (row.present.test(i)) bytes += row.geometry.block_length(i);  // at most 32 MiB in all
+  // Every block but the last is block_size long (at most 32 MiB in all): the sum without a
+  // walk over the blocks (this runs for every row a read or a peer looks up).
+  const std::uint32_t blocks = row.present.blocks();
+  std::uint64_t bytes = std::uint64_t{row.present.count()} * row.geometry.block_size;
+  if (blocks > 0 && row.present.test(blocks - 1)) {
+    bytes -= row.geometry.block_size - row.geometry.block_length(blocks - 1);
   }
   if (raw.bytes_present < 0 || static_cast<std::uint64_t>(raw.bytes_present) != bytes) {
     return fail(0, "bytes_present",

@@ -309,6 +309,66 @@ TEST_P(DataCacheTest, SegmentStateHasItsDescriptorPresenceAndTimes) {
   EXPECT_FALSE(state(v2_content().id(0)));
 }
 
+TEST_P(DataCacheTest, PresenceAgreesWithTheSegmentStateWithoutItsDescriptor) {
+  const CachedContent& content = v1_content();  // five blocks, the last one short
+  ASSERT_NO_FATAL_FAILURE(open());
+  EXPECT_FALSE(*cache().presence(content.id(0)));
+  ASSERT_NO_FATAL_FAILURE(describe(content));
+  const auto described_at = clock_.now();
+  auto p = cache().presence(content.id(0));
+  ASSERT_TRUE(p && *p);
+  EXPECT_EQ((*p)->blocks, 5U);
+  EXPECT_EQ((*p)->present_count, 0U);
+  EXPECT_EQ((*p)->to_bools(), std::vector<bool>(5, false));
+  EXPECT_EQ((*p)->first_cached, described_at);
+  EXPECT_FALSE((*p)->next_present(0, 5));
+
+  // Blocks 1 and 4 (the short one), put as shared blocks: no copy, the same store.
+  const auto blocks = content.blocks_of(0);
+  const std::vector<std::shared_ptr<const pccrc::VerifiedBlock>> shared{
+      std::make_shared<const pccrc::VerifiedBlock>(blocks[1]),
+      std::make_shared<const pccrc::VerifiedBlock>(blocks[4])};
+  ASSERT_TRUE(cache().put_blocks(shared));
+  p = cache().presence(content.id(0));
+  ASSERT_TRUE(p && *p);
+  EXPECT_EQ((*p)->to_bools(), state(content.id(0))->present);
+  EXPECT_EQ((*p)->present_count, 2U);
+  EXPECT_FALSE((*p)->test(0));
+  EXPECT_TRUE((*p)->test(1));
+  EXPECT_TRUE((*p)->test(4));
+  EXPECT_FALSE((*p)->test(5));  // past the last block
+  EXPECT_EQ((*p)->next_present(0, 5), 1U);
+  EXPECT_EQ((*p)->next_present(2, 5), 4U);
+  EXPECT_FALSE((*p)->next_present(2, 4));
+  EXPECT_FALSE((*p)->next_present(5, 9));
+  EXPECT_EQ(usage().bytes, blocks[1].bytes().size() + blocks[4].bytes().size());
+
+  // read_block reports the presence its row lookup found, whether or not the block is there.
+  std::optional<SegmentPresence> seen;
+  auto bytes = cache().read_block(content.id(0), BlockIndex{4}, &seen);
+  ASSERT_TRUE(bytes && *bytes);
+  EXPECT_EQ(**bytes, content.block_bytes(0, 4));
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->present_count, 2U);
+  bytes = cache().read_block(content.id(0), BlockIndex{0}, &seen);
+  ASSERT_TRUE(bytes);
+  EXPECT_FALSE(*bytes);
+  ASSERT_TRUE(seen);
+  EXPECT_TRUE(seen->test(1));
+  bytes = cache().read_block(v2_content().id(0), BlockIndex{0}, &seen);
+  ASSERT_TRUE(bytes);
+  EXPECT_FALSE(seen);
+
+  // Marking pending blocks present (what the peer source does) counts each once.
+  SegmentPresence marked = **p;
+  marked.set(0);
+  marked.set(0);
+  marked.set(1);
+  marked.set(7);  // past the last block: ignored
+  EXPECT_EQ(marked.present_count, 3U);
+  EXPECT_EQ(marked.next_present(0, 5), 0U);
+}
+
 // --- Limits and eviction ---
 
 TEST_P(DataCacheTest, PutBlocksEvictsTheLeastRecentlyUsedSegmentsOverTheSizeLimit) {

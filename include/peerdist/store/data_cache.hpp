@@ -142,6 +142,27 @@ struct SegmentState {
   [[nodiscard]] bool complete() const noexcept { return present_count == descriptor.block_count(); }
 };
 
+// Which blocks the cache holds of one segment, without its descriptor: what reads and peers ask
+// per block (SegmentState decodes the descriptor, ~17 KB for a V1 segment, for each call). A
+// bitmap rather than SegmentState's vector<bool>: scans for the next present block go a byte
+// at a time.
+struct SegmentPresence {
+  std::uint32_t blocks = 0;          // the segment's block count
+  std::vector<std::uint8_t> bitmap;  // bit i (byte i / 8, least significant first) = block i
+  std::uint32_t present_count = 0;
+  std::chrono::sys_seconds first_cached{};  // as SegmentState::first_cached
+
+  [[nodiscard]] bool test(std::uint32_t index) const noexcept {
+    return index < blocks && (bitmap[index / 8U] & (1U << (index % 8U))) != 0;
+  }
+  // Marks a block present (counted once); indexes past the last block are ignored.
+  void set(std::uint32_t index) noexcept;
+  // The first present block in [from, end), if any.
+  [[nodiscard]] std::optional<std::uint32_t> next_present(std::uint32_t from,
+                                                          std::uint32_t end) const noexcept;
+  [[nodiscard]] std::vector<bool> to_bools() const;
+};
+
 struct CacheUsage {
   std::uint64_t bytes = 0;      // of present blocks
   std::uint64_t max_bytes = 0;  // the effective limit
@@ -199,6 +220,12 @@ class DataCache {
   // written (then nothing is marked present). An error of the eviction that follows a
   // successful store is returned too (the blocks are stored; the limit is applied next time).
   [[nodiscard]] Expected<void, StoreError> put_blocks(std::span<const pccrc::VerifiedBlock> blocks);
+  // The same for blocks shared with others (CacheFront's pending blocks): no copy of the bytes.
+  [[nodiscard]] Expected<void, StoreError> put_blocks(
+      std::span<const std::shared_ptr<const pccrc::VerifiedBlock>> blocks);
+  // The same by pointer (none null); what the two above call.
+  [[nodiscard]] Expected<void, StoreError> put_blocks(
+      std::span<const pccrc::VerifiedBlock* const> blocks);
 
   // Makes every block stored so far durable: fdatasync()s the files of the unsynced segments
   // (concurrently, as put_blocks does in every_batch mode), then marks them synced in one
@@ -209,10 +236,18 @@ class DataCache {
 
   // The bytes of a present block (and marks the segment used), or nullopt. A block whose file
   // turns out missing or short (edited under the cache) is forgotten, and nullopt.
+  // `presence`, when given, receives the segment's presence as the same row lookup found it
+  // (nullopt: not described), whether or not the block is present: what a peer's read needs
+  // besides the bytes, without a second lookup.
   [[nodiscard]] Expected<std::optional<std::vector<std::uint8_t>>, StoreError> read_block(
-      const crypto::Digest& segment_id, pccrc::BlockIndex index);
+      const crypto::Digest& segment_id, pccrc::BlockIndex index,
+      std::optional<SegmentPresence>* presence = nullptr);
 
   [[nodiscard]] Expected<std::optional<SegmentState>, StoreError> segment(
+      const crypto::Digest& segment_id);
+  // The presence part of segment() (nullopt when not described), from the row's own columns:
+  // one indexed lookup by a statement prepared once, no descriptor decoded.
+  [[nodiscard]] Expected<std::optional<SegmentPresence>, StoreError> presence(
       const crypto::Digest& segment_id);
 
   // Removes the label `tag` and every segment it leaves unlabelled (see "Tags" above); returns
