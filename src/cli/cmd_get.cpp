@@ -421,6 +421,7 @@ int run_get(const GetOptions& o) {
     options.timeout = o.timeout_ms ? std::chrono::milliseconds(*o.timeout_ms) : kReadDefaultTimeout;
     options.window = o.window;
     options.block_reads = o.reads == "block";
+    options.retry_missing = true;
     options.label = "getting " + name;
     options.progress = progress_mode(o);
     auto result = transfer(*instance, ci_bytes, *ci, &origin, *output, options);

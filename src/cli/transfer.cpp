@@ -247,6 +247,31 @@ Expected<TransferResult, TransferError> transfer(Instance& instance,
       }
       if (origin == nullptr) {
         result.unavailable.push_back({got.offset, end});
+      } else if (options.retry_missing && options.timeout != kReadLocalCacheOnly) {
+        // A second chance for the peers, a piece at a time; what is still missing then goes
+        // to the origin.
+        for (std::uint64_t at = got.offset; at < end;) {
+          std::vector<std::uint8_t> buffer(
+              static_cast<std::size_t>(std::min<std::uint64_t>(kReadSize, end - at)));
+          const ReadResult again = content->block_read(at, buffer, options.timeout).get();
+          if (again.ok() && again.offset == at && again.bytes > 0 && again.bytes <= buffer.size()) {
+            auto written = output.write_at(at - range.start, std::span(buffer).first(again.bytes));
+            if (!written) return fail(written.error());
+            from_service += again.bytes;
+            at += again.bytes;
+          } else if (again.missing() && again.offset == at) {
+            const std::uint64_t missing_end =
+                std::min(end, at + std::max<std::uint64_t>(1, again.bytes));
+            origin_base = done + (at - got.offset);
+            origin_start = at;
+            auto read_origin = origin->read({at, missing_end}, sink);
+            if (!read_origin) return fail(read_origin.error());
+            at = missing_end;
+          } else {
+            return Unexpected(service_failure("reading again", again.error));
+          }
+          progress.update(done + (at - got.offset));
+        }
       } else {
         origin_base = done;
         origin_start = got.offset;

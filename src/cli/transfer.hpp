@@ -82,6 +82,11 @@ struct TransferOptions {
   bool block_reads = false;
   std::string label;
   Progress::Mode progress = Progress::Mode::automatic;
+  // Before a missing range goes to the origin, ask for it once more with BlockReads: the
+  // service's "no peer has it" rests on one discovery round over UDP multicast, and a probe or
+  // answer lost on a busy network would otherwise send the whole range to the origin. Costs
+  // one more discovery wait for data that really is missing.
+  bool retry_missing = false;
 };
 
 struct TransferResult {
