@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/post.hpp>
 
 #include "peerdist/service/reply.hpp"
@@ -19,7 +20,8 @@ struct Describe {
 
 // Cache thread: stores the blocks in one transaction; a batch refused because a segment is no
 // longer described (flushed, cleared or evicted meanwhile) is stored again once described.
-std::uint32_t commit(store::DataCache& cache, std::vector<pccrc::VerifiedBlock> blocks,
+std::uint32_t commit(store::DataCache& cache,
+                     const std::vector<std::shared_ptr<const pccrc::VerifiedBlock>>& blocks,
                      const std::vector<Describe>& describe) {
   auto put = cache.put_blocks(blocks);
   if (!put && put.error().code == store::StoreErrc::invalid_argument) {
@@ -52,9 +54,7 @@ void CacheFront::put(pccrc::VerifiedBlock block,
                      std::optional<store::ContentTag> tag, Committed committed) {
   auto shared = std::make_shared<const pccrc::VerifiedBlock>(std::move(block));
   const BlockKey key{shared->segment_id(), shared->index()};
-  auto next = std::make_shared<PendingBlocks>(*pending_);
-  (*next)[key] = shared;
-  pending_ = std::move(next);
+  writable_pending()[key] = shared;
   batch_bytes_ += shared->bytes().size();
   batch_.push_back(Entry{shared, std::move(segment), tag, std::move(committed)});
   if (batch_bytes_ >= kMaxBatchBytes) {
@@ -81,6 +81,18 @@ void CacheFront::put(pccrc::VerifiedBlock block,
   for (const Listener& listener : told) listener(shared);
 }
 
+PendingBlocks& CacheFront::writable_pending() {
+  // Only this thread makes new holders of pending_; others only drop theirs. So a count of 1
+  // stays 1, and the fence orders their last reads of the map (before their release of it)
+  // before our writes.
+  if (pending_.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+  } else {
+    pending_ = std::make_shared<PendingBlocks>(*pending_);
+  }
+  return *pending_;
+}
+
 std::shared_ptr<const pccrc::VerifiedBlock> CacheFront::find(const BlockKey& key) const {
   auto it = pending_->find(key);
   return it == pending_->end() ? nullptr : it->second;
@@ -105,11 +117,8 @@ void CacheFront::send_batch() {
   thread_.post([weak = weak_from_this(), executor = executor_, blocks = std::move(blocks),
                 describe = std::move(describe),
                 entries = std::move(entries)](store::DataCache& cache) mutable {
-    // put_blocks takes a contiguous array: the copy is made here, off the network thread.
-    std::vector<pccrc::VerifiedBlock> copies;
-    copies.reserve(blocks.size());
-    for (const auto& block : blocks) copies.push_back(*block);
-    const std::uint32_t status = commit(cache, std::move(copies), describe);
+    // The blocks are shared with pending() (immutable): stored without a copy.
+    const std::uint32_t status = commit(cache, blocks, describe);
     boost::asio::post(executor, [weak, entries = std::move(entries), status]() mutable {
       if (auto self = weak.lock()) self->on_committed(std::move(entries), status);
     });
@@ -119,13 +128,12 @@ void CacheFront::send_batch() {
 void CacheFront::on_committed(std::vector<Entry> entries, std::uint32_t status) {
   --in_flight_;
   ++commits_;
-  auto next = std::make_shared<PendingBlocks>(*pending_);
+  PendingBlocks& next = writable_pending();
   for (const Entry& e : entries) {
     // A block put again since (another peer, AddData) stays pending for its own commit.
-    auto it = next->find(BlockKey{e.block->segment_id(), e.block->index()});
-    if (it != next->end() && it->second == e.block) next->erase(it);
+    auto it = next.find(BlockKey{e.block->segment_id(), e.block->index()});
+    if (it != next.end() && it->second == e.block) next.erase(it);
   }
-  pending_ = std::move(next);
   if (status != ERROR_SUCCESS) {
     spdlog::warn("data cache: {} verified block(s) could not be stored", entries.size());
   }

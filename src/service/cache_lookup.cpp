@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace peerdist::service {
 
 BlockBytes BlockBytes::of(std::shared_ptr<const pccrc::VerifiedBlock> block) {
@@ -28,18 +30,18 @@ std::optional<BlockBytes> CacheLookup::read(const BlockPlace& place) {
   return BlockBytes::of(std::move(**bytes));
 }
 
-const store::SegmentState* CacheLookup::state(const crypto::Digest& segment_id) {
+const store::SegmentPresence* CacheLookup::presence(const crypto::Digest& segment_id) {
   auto it = states_.find(segment_id);
   if (it == states_.end()) {
-    auto found = cache_.segment(segment_id);
-    std::optional<store::SegmentState> state;
+    auto found = cache_.presence(segment_id);
+    std::optional<store::SegmentPresence> presence;
     if (!found) {
       spdlog::warn("data cache: looking up segment {} failed: {}", segment_id.hex(),
                    found.error().message);
     } else {
-      state = std::move(*found);
+      presence = std::move(*found);
     }
-    it = states_.emplace(segment_id, std::move(state)).first;
+    it = states_.emplace(segment_id, std::move(presence)).first;
   }
   return it->second ? &*it->second : nullptr;
 }
@@ -47,8 +49,8 @@ const store::SegmentState* CacheLookup::state(const crypto::Digest& segment_id) 
 bool CacheLookup::held(const BlockPlace& place) {
   const BlockKey key = layout_.key(place);
   if (pending_.contains(key)) return true;
-  const store::SegmentState* s = state(key.segment_id);
-  return s != nullptr && place.index.value() < s->present.size() && s->present[place.index.value()];
+  const store::SegmentPresence* s = presence(key.segment_id);
+  return s != nullptr && s->test(place.index.value());
 }
 
 std::uint64_t CacheLookup::held_until(std::uint64_t offset, std::uint64_t limit) {
@@ -65,14 +67,40 @@ std::uint64_t CacheLookup::held_until(std::uint64_t offset, std::uint64_t limit)
   return std::max(end, offset);
 }
 
+std::optional<std::uint32_t> CacheLookup::first_held_in(std::size_t segment, std::uint32_t from) {
+  const pccrc::SegmentDescriptor& d = *layout_.segments()[segment].descriptor;
+  std::uint32_t end = d.block_count();
+  std::optional<std::uint32_t> found;
+  // Pending blocks are ordered by segment, then index: the first at or after `from`.
+  if (auto it = pending_.lower_bound(BlockKey{d.segment_id, pccrc::BlockIndex{from}});
+      it != pending_.end() && it->first.segment_id == d.segment_id &&
+      it->first.index.value() < end) {
+    found = it->first.index.value();
+    end = *found;
+  }
+  if (const store::SegmentPresence* s = presence(d.segment_id); s != nullptr) {
+    if (auto present = s->next_present(from, end)) return present;
+  }
+  return found;
+}
+
 std::uint64_t CacheLookup::next_held(std::uint64_t offset, std::uint64_t limit) {
   auto place = layout_.locate(offset);
   if (!place) return limit;
   const std::size_t first_segment = place->segment;
-  // The block holding `offset` is the missing one; look from the next.
-  for (place = layout_.next(*place); place && place->offset < limit; place = layout_.next(*place)) {
-    if (place->segment - first_segment >= kMaxScanSegments) return place->offset;
-    if (held(*place)) return place->offset;
+  const auto& segments = layout_.segments();
+  // The block holding `offset` is the missing one; look from the next. Segment by segment, not
+  // block by block: a read that misses asks this, and the content may run on for 16,384 blocks
+  // (1 GiB of V1) that nobody holds yet.
+  std::uint32_t from = place->index.value() + 1;
+  for (std::size_t s = first_segment; s < segments.size(); ++s, from = 0) {
+    if (from >= segments[s].descriptor->block_count()) continue;
+    const BlockPlace first = layout_.place(s, pccrc::BlockIndex{from});
+    if (first.offset >= limit) return limit;
+    if (s - first_segment >= kMaxScanSegments) return first.offset;
+    if (auto held = first_held_in(s, from)) {
+      return std::min(layout_.place(s, pccrc::BlockIndex{*held}).offset, limit);
+    }
   }
   return limit;
 }

@@ -4,17 +4,11 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <map>
 
 namespace peerdist::service {
 
 namespace asio = boost::asio;
-
-struct CacheSegmentSource::State {
-  asio::any_io_executor executor;
-  std::shared_ptr<CacheFront> cache;
-  SystemClock clock;
-  CacheSegmentSourceCounters counters;
-};
 
 namespace {
 
@@ -31,12 +25,44 @@ auto pending_of(const PendingBlocks& pending, const crypto::Digest& segment_id) 
   return std::pair{first, last};
 }
 
-// The segment's state with the pending blocks marked present; nullopt (logged, counted in
+// Segment secrets (Kp) this source has read, by segment ID; cache thread only. A segment ID is
+// derived from its HoD and Kp (the cache stores no descriptor whose ID does not derive), so a
+// remembered Kp never goes stale: a block read looks up the segment's presence (one row) rather
+// than decoding its descriptor (~17 KB for V1) every time.
+using SecretMemo = std::map<crypto::Digest, crypto::Digest, DigestLess>;
+
+// Secrets remembered at most; then the memo starts again. 4096 V1 segments are 128 GiB.
+constexpr std::size_t kMaxRememberedSecrets = 4096;
+
+// Marks the segment's pending blocks present.
+void overlay_pending(store::SegmentPresence& presence, const PendingBlocks& pending,
+                     const crypto::Digest& segment_id) {
+  auto [first, last] = pending_of(pending, segment_id);
+  for (auto it = first; it != last; ++it) presence.set(it->first.index.value());
+}
+
+// The segment's presence with the pending blocks marked present; nullopt (logged, counted in
 // `errors`) on a store error.
-std::optional<std::optional<store::SegmentState>> segment_state(store::DataCache& cache,
-                                                                const PendingBlocks& pending,
-                                                                const crypto::Digest& segment_id,
-                                                                std::uint64_t& errors) {
+std::optional<std::optional<store::SegmentPresence>> segment_presence(
+    store::DataCache& cache, const PendingBlocks& pending, const crypto::Digest& segment_id,
+    std::uint64_t& errors) {
+  auto found = cache.presence(segment_id);
+  if (!found) {
+    spdlog::warn("data cache: looking up segment {} for a peer failed: {}", segment_id.hex(),
+                 found.error().message);
+    ++errors;
+    return std::nullopt;
+  }
+  std::optional<store::SegmentPresence> state = std::move(*found);
+  if (state) overlay_pending(*state, pending, segment_id);
+  return state;
+}
+
+// The segment's Kp, from the memo or (once, checked against its row) its descriptor; nullopt
+// (logged, counted in `errors`) on a store error or when the segment went meanwhile.
+std::optional<crypto::Digest> secret_of(store::DataCache& cache, SecretMemo& memo,
+                                        const crypto::Digest& segment_id, std::uint64_t& errors) {
+  if (auto it = memo.find(segment_id); it != memo.end()) return it->second;
   auto found = cache.segment(segment_id);
   if (!found) {
     spdlog::warn("data cache: looking up segment {} for a peer failed: {}", segment_id.hex(),
@@ -44,20 +70,22 @@ std::optional<std::optional<store::SegmentState>> segment_state(store::DataCache
     ++errors;
     return std::nullopt;
   }
-  std::optional<store::SegmentState> state = std::move(*found);
-  if (!state) return state;
-  auto [first, last] = pending_of(pending, segment_id);
-  for (auto it = first; it != last; ++it) {
-    const auto i = it->first.index.value();
-    if (i < state->present.size() && !state->present[i]) {
-      state->present[i] = true;
-      ++state->present_count;
-    }
-  }
-  return state;
+  if (!*found) return std::nullopt;
+  if (memo.size() >= kMaxRememberedSecrets) memo.clear();
+  memo.emplace(segment_id, (*found)->descriptor.kp);
+  return (*found)->descriptor.kp;
 }
 
 }  // namespace
+
+struct CacheSegmentSource::State {
+  asio::any_io_executor executor;
+  std::shared_ptr<CacheFront> cache;
+  SystemClock clock;
+  CacheSegmentSourceCounters counters;
+  // Cache thread only (the jobs share it; State itself is the network thread's).
+  std::shared_ptr<SecretMemo> secrets = std::make_shared<SecretMemo>();
+};
 
 CacheSegmentSource::CacheSegmentSource(asio::any_io_executor executor,
                                        std::shared_ptr<CacheFront> cache, SystemClock clock)
@@ -89,15 +117,15 @@ void CacheSegmentSource::holdings(std::vector<crypto::Digest> segment_ids,
     std::uint64_t held = 0;
     const auto now = now_of(clock);
     for (const crypto::Digest& id : ids) {
-      auto state = segment_state(cache, *pending, id, errors);
+      auto state = segment_presence(cache, *pending, id, errors);
       if (!state || !*state || (*state)->present_count == 0) {
         answer.emplace_back();
         continue;
       }
-      store::SegmentState& s = **state;
+      store::SegmentPresence& s = **state;
       net::SegmentHoldings h;
-      h.block_count = s.descriptor.block_count();
-      h.present = std::move(s.present);
+      h.block_count = s.blocks;
+      h.present = s.to_bools();
       h.present_count = s.present_count;
       h.age = std::max(std::chrono::seconds{0}, now - s.first_cached);
       answer.emplace_back(std::move(h));
@@ -122,34 +150,43 @@ void CacheSegmentSource::read_block(const crypto::Digest& segment_id, pccrc::Blo
     return;
   }
   state_->cache->post([weak, executor = state_->executor, pending = state_->cache->pending(),
-                       id = segment_id, index,
+                       secrets = state_->secrets, id = segment_id, index,
                        handler = std::move(handler)](store::DataCache& cache) {
     std::uint64_t errors = 0;
     std::optional<net::ServedBlock> served;
-    auto state = segment_state(cache, *pending, id, errors);
     const std::uint32_t i = index.value();
-    if (state && *state && i < (*state)->present.size() && (*state)->present[i]) {
-      const store::SegmentState& s = **state;
-      std::optional<std::vector<std::uint8_t>> bytes;
-      if (auto it = pending->find(BlockKey{id, index}); it != pending->end()) {
+    // One row lookup gives both the bytes and the presence (NextBlockIndex); a block still
+    // pending is read from memory.
+    std::optional<std::optional<store::SegmentPresence>> state;
+    std::optional<std::vector<std::uint8_t>> bytes;
+    if (auto it = pending->find(BlockKey{id, index}); it != pending->end()) {
+      state = segment_presence(cache, *pending, id, errors);
+      if (state && *state) {
         const auto view = it->second->bytes();
         bytes.emplace(view.begin(), view.end());
-      } else if (auto read = cache.read_block(id, index); !read) {
+      }
+    } else {
+      std::optional<store::SegmentPresence> found;
+      if (auto read = cache.read_block(id, index, &found); !read) {
         spdlog::warn("data cache: reading block {} of segment {} for a peer failed: {}", i,
                      id.hex(), read.error().message);
         ++errors;
       } else {
+        // The row's block length (its geometry is checked against the descriptor when the
+        // secret is first read below).
         bytes = std::move(*read);
+        if (found) overlay_pending(*found, *pending, id);
+        state = std::move(found);
       }
-      if (bytes && bytes->size() == s.descriptor.block_length(index)) {
+    }
+    if (bytes && state && *state) {
+      const store::SegmentPresence& s = **state;
+      if (auto kp = secret_of(cache, *secrets, id, errors)) {
         served.emplace();
         served->bytes = std::move(*bytes);
-        served->kp = s.descriptor.kp;
-        for (std::uint32_t j = i + 1; j < s.present.size(); ++j) {
-          if (s.present[j]) {
-            served->next_present = pccrc::BlockIndex{j};
-            break;
-          }
+        served->kp = *kp;
+        if (auto next = s.next_present(i + 1, s.blocks)) {
+          served->next_present = pccrc::BlockIndex{*next};
         }
       }
     }

@@ -84,10 +84,14 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
 
   void send_batch();
   void on_committed(std::vector<Entry> entries, std::uint32_t status);
+  // pending_ to change: itself when no snapshot of it is held any more, else a copy (the
+  // snapshots a job holds never change under it; copying on every put made each put cost a
+  // copy of the whole map).
+  PendingBlocks& writable_pending();
 
   boost::asio::any_io_executor executor_;
   CacheExecutor& thread_;
-  std::shared_ptr<const PendingBlocks> pending_ = std::make_shared<const PendingBlocks>();
+  std::shared_ptr<PendingBlocks> pending_ = std::make_shared<PendingBlocks>();
   std::vector<Entry> batch_;
   std::size_t batch_bytes_ = 0;
   std::size_t in_flight_ = 0;  // commits posted and not yet answered

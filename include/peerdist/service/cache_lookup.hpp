@@ -49,12 +49,16 @@ class CacheLookup {
   [[nodiscard]] std::uint64_t next_held(std::uint64_t offset, std::uint64_t limit);
 
  private:
-  const store::SegmentState* state(const crypto::Digest& segment_id);
+  // The segment's presence (read once per lookup), or nullptr.
+  const store::SegmentPresence* presence(const crypto::Digest& segment_id);
+  // The first block at or after `from` of the layout's segment `segment` that is held (cache or
+  // pending), if any: one presence and one pending lookup for the whole segment.
+  std::optional<std::uint32_t> first_held_in(std::size_t segment, std::uint32_t from);
 
   store::DataCache& cache_;
   const PendingBlocks& pending_;
   const ContentLayout& layout_;
-  std::map<crypto::Digest, std::optional<store::SegmentState>, DigestLess> states_;
+  std::map<crypto::Digest, std::optional<store::SegmentPresence>, DigestLess> states_;
 };
 
 }  // namespace peerdist::service
