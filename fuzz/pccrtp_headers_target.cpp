@@ -72,8 +72,8 @@ std::optional<std::string> check_decision(std::string_view text) {
     if (decision.outcome == pccrtp::Outcome::kPeerDist) {
       const auto& n = decision.negotiation;
       if (!n) return "a peerdist decision without a negotiation";
-      if (n->response_version != pccrtp::kPeerDistV1_0 &&
-          n->response_version != pccrtp::kPeerDistV1_1) {
+      if (n->response_version != pccrtp::kPeerDistVersion10 &&
+          n->response_version != pccrtp::kPeerDistVersion11) {
         return "a peerdist decision answers with an unsupported version";
       }
       if (n->content_information != pccrtp::kContentInformationV1 &&

@@ -1,5 +1,7 @@
 #include "peerdist/wire/pccrtp/accept_encoding.hpp"
 
+#include <algorithm>
+
 #include "peerdist/wire/pccrtp/constants.hpp"
 #include "peerdist/wire/pccrtp/items.hpp"
 
@@ -20,10 +22,7 @@ bool q_is_zero(std::string_view q) noexcept {
   if (q.empty()) return true;
   if (q.front() != '.') return false;
   q.remove_prefix(1);
-  for (const char c : q) {
-    if (c != '0') return false;
-  }
-  return true;
+  return std::ranges::all_of(q, [](char c) { return c == '0'; });
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ NegotiationResult negotiate(const RequestFacts& request) {
   if (!request.peerdist) return plain(PlainReason::kNoPeerDistHeader);
   const auto header = parse_peerdist_header(*request.peerdist);
   if (!header || !header->version) return plain(PlainReason::kMalformedPeerDistHeader);
-  if (*header->version != kPeerDistV1_0 && *header->version != kPeerDistV1_1) {
+  if (*header->version != kPeerDistVersion10 && *header->version != kPeerDistVersion11) {
     return plain(PlainReason::kUnsupportedVersion);
   }
   // The client wants the bytes: peers did not have them (Microsoft's suite sends this together

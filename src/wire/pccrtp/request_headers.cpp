@@ -24,27 +24,27 @@ std::string ci_range(Version min, Version max, bool hash = false) {
 }  // namespace
 
 RequestHeaders v1_request() {
-  return {std::string(kPeerDistCoding), version_only(kPeerDistV1_0), std::nullopt};
+  return {std::string(kPeerDistCoding), version_only(kPeerDistVersion10), std::nullopt};
 }
 
 RequestHeaders v1_v2_request() {
-  return {std::string(kPeerDistCoding), version_only(kPeerDistV1_1),
+  return {std::string(kPeerDistCoding), version_only(kPeerDistVersion11),
           ci_range(kContentInformationV1, kContentInformationV2)};
 }
 
 RequestHeaders v2_only_request() {
-  return {std::string(kPeerDistCoding), version_only(kPeerDistV1_1),
+  return {std::string(kPeerDistCoding), version_only(kPeerDistVersion11),
           ci_range(kContentInformationV2, kContentInformationV2)};
 }
 
 RequestHeaders hash_request() {
-  return {std::string(kPeerDistCoding), version_only(kPeerDistV1_1),
+  return {std::string(kPeerDistCoding), version_only(kPeerDistVersion11),
           ci_range(kContentInformationV1, kContentInformationV2, true)};
 }
 
 RequestHeaders missing_data_request() {
   PeerDistHeader header;
-  header.version = kPeerDistV1_1;
+  header.version = kPeerDistVersion11;
   header.missing_data_request = true;
   return {std::nullopt, format_peerdist_header(header), std::nullopt};
 }

@@ -45,21 +45,21 @@ TEST(Decision, SpecExampleWindows8MaxV1GetsV1AndVersion11) {
   expect_peerdist(decide(facts("gzip, deflate, peerdist", "Version=1.1",
                                "MinContentInformation=1.0, MaxContentInformation=1.0"),
                          kReady),
-                  kContentInformationV1, kPeerDistV1_1);
+                  kContentInformationV1, kPeerDistVersion11);
 }
 
 TEST(Decision, Version10WithoutPeerDistExGetsV1AndVersion10) {
-  expect_peerdist(decide(facts(v1_request()), kReady), kContentInformationV1, kPeerDistV1_0);
+  expect_peerdist(decide(facts(v1_request()), kReady), kContentInformationV1, kPeerDistVersion10);
 }
 
 TEST(Decision, Version11WithoutPeerDistExGetsV1) {
   expect_peerdist(decide(facts("peerdist", "Version=1.1"), kReady), kContentInformationV1,
-                  kPeerDistV1_1);
+                  kPeerDistVersion11);
 }
 
 TEST(Decision, MaxV2GetsV2) {
-  expect_peerdist(decide(facts(v1_v2_request()), kReady), kContentInformationV2, kPeerDistV1_1);
-  expect_peerdist(decide(facts(v2_only_request()), kReady), kContentInformationV2, kPeerDistV1_1);
+  expect_peerdist(decide(facts(v1_v2_request()), kReady), kContentInformationV2, kPeerDistVersion11);
+  expect_peerdist(decide(facts(v2_only_request()), kReady), kContentInformationV2, kPeerDistVersion11);
 }
 
 TEST(Decision, UnsupportedVersionGetsPlain) {
@@ -90,25 +90,25 @@ TEST(Decision, ContentInformationRangeOutsideOursGetsPlain) {
 TEST(Decision, PartialRangesDefaultSensibly) {
   // Only Max: Min is 1.0.
   expect_peerdist(decide(facts("peerdist", "Version=1.1", "MaxContentInformation=2.0"), kReady),
-                  kContentInformationV2, kPeerDistV1_1);
+                  kContentInformationV2, kPeerDistVersion11);
   // Only Min=2.0: Max is Min.
   expect_peerdist(decide(facts("peerdist", "Version=1.1", "MinContentInformation=2.0"), kReady),
-                  kContentInformationV2, kPeerDistV1_1);
+                  kContentInformationV2, kPeerDistVersion11);
   // PeerDistEx without Min/Max: V1, as without the header.
   expect_peerdist(decide(facts("peerdist", "Version=1.1", "Unknown=1"), kReady),
-                  kContentInformationV1, kPeerDistV1_1);
+                  kContentInformationV1, kPeerDistVersion11);
   // A wide range including 2.0 picks the newest.
   expect_peerdist(decide(facts("peerdist", "Version=1.1",
                                "MinContentInformation=1.0, MaxContentInformation=999.0"),
                          kReady),
-                  kContentInformationV2, kPeerDistV1_1);
+                  kContentInformationV2, kPeerDistVersion11);
 }
 
 TEST(Decision, MissingDataRequest) {
   expect_plain(decide(facts("peerdist", "Version=1.1, MissingDataRequest=true"), kReady),
                PlainReason::kMissingDataRequest);
   expect_peerdist(decide(facts("peerdist", "Version=1.1, MissingDataRequest=false"), kReady),
-                  kContentInformationV1, kPeerDistV1_1);
+                  kContentInformationV1, kPeerDistVersion11);
   expect_plain(decide(facts("peerdist", "Version=1.1, MissingDataRequest=InvalidValue"), kReady),
                PlainReason::kMalformedPeerDistHeader);
   // iPXE's form has no peerdist in Accept-Encoding at all.
@@ -148,7 +148,7 @@ TEST(Decision, NonGetGetsPlainAndHttp10MayGetPeerDist) {
   expect_plain(decide(request, kReady), PlainReason::kNotGet);
   request.method = Method::kGet;
   request.http_1_0 = true;
-  expect_peerdist(decide(request, kReady), kContentInformationV1, kPeerDistV1_0);
+  expect_peerdist(decide(request, kReady), kContentInformationV1, kPeerDistVersion10);
 }
 
 TEST(Decision, NotHashedYetGetsMakeHashRequestNamingTheCiToBuild) {
@@ -156,13 +156,13 @@ TEST(Decision, NotHashedYetGetsMakeHashRequestNamingTheCiToBuild) {
   EXPECT_EQ(d.outcome, Outcome::kPlainMakeHashRequest);
   ASSERT_TRUE(d.negotiation.has_value());
   EXPECT_EQ(d.negotiation->content_information, kContentInformationV2);
-  EXPECT_EQ(d.negotiation->response_version, kPeerDistV1_1);
+  EXPECT_EQ(d.negotiation->response_version, kPeerDistVersion11);
 }
 
 TEST(Decision, HashRequestFollowUp) {
   // Once hashed: peerdist; still hashing: MakeHashRequest again.
   const auto ready = decide(facts(hash_request()), kReady);
-  expect_peerdist(ready, kContentInformationV2, kPeerDistV1_1);
+  expect_peerdist(ready, kContentInformationV2, kPeerDistVersion11);
   EXPECT_TRUE(ready.negotiation->hash_request);
   EXPECT_EQ(decide(facts(hash_request()), kNotHashed).outcome, Outcome::kPlainMakeHashRequest);
   // The spec's example omits Accept-Encoding: without it the client cannot take the coding.

@@ -27,8 +27,8 @@ inline constexpr std::string_view kHashRequestItem = "HashRequest";
 // --- PeerDist protocol versions (X-P2P-PeerDist: Version). 1.0: Vista/7/2008 R2; 1.1: 8 and
 // later (spec digest §3). We support exactly these two; anything else (999.999 in Microsoft's
 // suite) gets the plain content.
-inline constexpr Version kPeerDistV1_0{1, 0};
-inline constexpr Version kPeerDistV1_1{1, 1};
+inline constexpr Version kPeerDistVersion10{1, 0};
+inline constexpr Version kPeerDistVersion11{1, 1};
 
 // --- Content information versions (X-P2P-PeerDistEx: Min/MaxContentInformation).
 inline constexpr Version kContentInformationV1{1, 0};
@@ -38,7 +38,7 @@ inline constexpr Version kContentInformationV2{2, 0};
 // Below one 64 KiB block, a peerdist answer (a CI of >= 134 bytes, then discovery and peer
 // round trips for a single block) costs the client more than the bytes themselves; Windows'
 // BranchCache also leaves content under 64 KB out of its caches.
-inline constexpr std::uint64_t kMinimumPeerDistSize = 64 * 1024;
+inline constexpr std::uint64_t kMinimumPeerDistSize = std::uint64_t{64} * 1024;
 
 // Longest header value the item-list parsers read. The real values are under 100 bytes; the
 // HTTP server already caps the whole header block, this only keeps a parser's work bounded

@@ -14,6 +14,7 @@ namespace peerdist::wire::pccrtp {
 struct Version {
   std::uint32_t major = 0;
   std::uint32_t minor = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy flags the defaulted comparison itself.
   friend auto operator<=>(const Version&, const Version&) = default;
 };
 
