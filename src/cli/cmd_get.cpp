@@ -427,7 +427,7 @@ int run_get(const GetOptions& o) {
     auto result = transfer(*instance, ci_bytes, *ci, &origin, *output, options);
     if (!result && !result.error().service_unavailable) return fail(result.error().message);
     if (!result) {
-      std::cerr << "peerdist get: peerdistd went away (" << result.error().message
+      std::cerr << "peerdist get: BranchCache is not available (" << result.error().message
                 << "); downloading without BranchCache\n";
       service_went_away = true;
     } else {

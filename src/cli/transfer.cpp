@@ -51,8 +51,10 @@ struct PendingRead {
 };
 
 TransferError service_failure(const std::string& what, const std::error_code& error) {
+  // Disabled by policy is the administrator saying "no BranchCache here": like no service.
   return {what + ": " + describe_service_error(error),
-          error.value() == PEERDIST_ERROR_SERVICE_UNAVAILABLE};
+          error.value() == PEERDIST_ERROR_SERVICE_UNAVAILABLE ||
+              error.value() == ERROR_ACCESS_DISABLED_BY_POLICY};
 }
 
 std::vector<pccrc::ByteRange> merged(std::vector<pccrc::ByteRange> ranges) {

@@ -99,8 +99,8 @@ struct TransferResult {
   std::vector<pccrc::ByteRange> unavailable;
 };
 
-// What went wrong, with whether the service could not be reached at all (the caller may then
-// do without it).
+// What went wrong, with whether the service could not be reached at all or is disabled by
+// policy (the caller may then do without it).
 struct TransferError {
   std::string message;
   bool service_unavailable = false;

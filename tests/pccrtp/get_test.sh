@@ -8,7 +8,8 @@
 #   - redirects followed up to the limit; 404, connection refused, a truncated body, invalid
 #     content information, a peerdist answer without ContentLength: a clear error, exit 1, no
 #     FILE and no FILE.part left;
-#   - peerdistd unreachable: a message, then a plain download; -o defaults to the URL's name.
+#   - peerdistd unreachable or disabled by policy: a message, then a plain download; -o
+#     defaults to the URL's name.
 #
 #   get_test.sh PEERDISTD PEERDIST
 set -euo pipefail
@@ -156,4 +157,17 @@ grep -q "not reachable" "$work/plain.err" || fail "no message about peerdistd"
 cmp "$work/www/content.bin" "$work/out/content.bin" || fail "plain copy differs"
 [ "$(json_field "$work/plain.json" peerdist)" = false ] || fail "plain get said peerdist"
 echo "without peerdistd: plain download OK"
+
+# 7. peerdistd disabled by policy: the same (BranchCache is off here), after a clear message.
+printf 'enabled = false\n' >"$work/disabled.toml"
+"$daemon" --config "$work/disabled.toml" --state-dir "$work/disabled-state" --socket "$work/disabled.sock" \
+  --foreground >"$work/disabled.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$work/disabled.sock" ] && break; sleep 0.1; done
+PEERDIST_SOCKET="$work/disabled.sock" "$cli" get "$base/content.bin" -o "$work/out/disabled.bin" --json \
+  >"$work/disabled.json" 2>"$work/disabled.err" || { cat "$work/disabled.err"; fail "get with peerdistd disabled"; }
+cmp "$work/www/content.bin" "$work/out/disabled.bin" || fail "copy with peerdistd disabled differs"
+[ "$(json_field "$work/disabled.json" peerdist)" = false ] || fail "disabled: still peerdist"
+grep -q "not available" "$work/disabled.err" || { cat "$work/disabled.err"; fail "disabled: no message"; }
+echo "peerdistd disabled by policy: plain download OK"
 echo PASS
