@@ -324,19 +324,25 @@ Expected<std::uint64_t, std::string> download_body(HttpConnection& connection,
   return output.appended();
 }
 
+// The body of a plain 200 answer is the content: saved to FILE (by way of FILE.part).
+int save_plain(const GetOptions& o, HttpConnection& connection, const Answer& answer,
+               const std::string& name, std::chrono::steady_clock::time_point started) {
+  auto output = OutputFile::create(name, name + ".part", std::nullopt);
+  if (!output) return fail(output.error());
+  auto bytes = download_body(connection, answer.head, *output, o, name);
+  if (!bytes) return fail(answer.url.text() + ": " + bytes.error());
+  if (auto committed = output->commit(); !committed) return fail(committed.error());
+  print_summary(o, name, Summary{.bytes = *bytes, .from_origin = *bytes}, started);
+  return kExitOk;
+}
+
 // A plain GET of `url` (no peerdist headers), streamed to the output.
 int plain_get(const GetOptions& o, const Url& url, const std::string& name,
               std::chrono::steady_clock::time_point started) {
   HttpConnection connection;
   auto answer = get_following(connection, url, {});
   if (!answer) return fail(answer.error());
-  auto output = OutputFile::create(name, name + ".part", std::nullopt);
-  if (!output) return fail(output.error());
-  auto bytes = download_body(connection, answer->head, *output, o, name);
-  if (!bytes) return fail(answer->url.text() + ": " + bytes.error());
-  if (auto committed = output->commit(); !committed) return fail(committed.error());
-  print_summary(o, name, Summary{.bytes = *bytes, .from_origin = *bytes}, started);
-  return kExitOk;
+  return save_plain(o, connection, *answer, name, started);
 }
 
 int run_get(const GetOptions& o) {
@@ -369,13 +375,7 @@ int run_get(const GetOptions& o) {
   if (!answer) return fail(answer.error());
   if (!is_peerdist(answer->head)) {
     // The server does not do BranchCache for this resource: the body is the content.
-    auto output = OutputFile::create(name, name + ".part", std::nullopt);
-    if (!output) return fail(output.error());
-    auto bytes = download_body(connection, answer->head, *output, o, name);
-    if (!bytes) return fail(answer->url.text() + ": " + bytes.error());
-    if (auto committed = output->commit(); !committed) return fail(committed.error());
-    print_summary(o, name, Summary{.bytes = *bytes, .from_origin = *bytes}, started);
-    return kExitOk;
+    return save_plain(o, connection, *answer, name, started);
   }
 
   // A peerdist answer: the body is the content information.
