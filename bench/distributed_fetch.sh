@@ -27,7 +27,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${KEEP_LOGS:-}" ] && trap 'cp -r "$work"/*/daemon.log "$work"/*.json /tmp/dfb-logs/ 2>/dev/null; cleanup' EXIT
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" link set lo multicast on
