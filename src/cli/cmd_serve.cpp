@@ -12,10 +12,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <system_error>
 
 #include "peerdist/crypto/random.hpp"
 #include "peerdist/ipc/unique_fd.hpp"
@@ -36,6 +36,8 @@ using tcp = asio::ip::tcp;
 constexpr std::string_view kDefaultListen = "0.0.0.0:8080";
 // The generated server secret: 32 random bytes, the size Windows generates.
 constexpr std::size_t kGeneratedKeyBytes = 32;
+// A key file is read whole; one this large is not ours (a secret is a few dozen bytes).
+constexpr std::size_t kMaxKeyFileBytes = 256;
 // After SIGINT/SIGTERM: how long the handlers already queued may still run (their access-log
 // lines); it ends sooner when none is left.
 constexpr std::chrono::milliseconds kShutdownDrain{500};
@@ -51,6 +53,11 @@ struct ServeOptions {
   unsigned threads = 0;
 };
 
+// strerror() without its static buffer.
+std::string errno_text() {
+  return std::generic_category().message(errno);
+}
+
 int fail(const std::string& message) {
   std::cerr << "peerdist serve: " << message << '\n';
   return kExitFailure;
@@ -60,10 +67,11 @@ int fail(const std::string& message) {
 // ~/.local/state/peerdist/serve.
 std::filesystem::path default_state_dir() {
   if (::geteuid() == 0) return "/var/lib/peerdist/serve";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once at start, before any thread exists.
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/') {
     return std::filesystem::path(xdg) / "peerdist" / "serve";
   }
-  const char* home = std::getenv("HOME");
+  const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe): as above
   return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "state" /
          "peerdist" / "serve";
 }
@@ -95,7 +103,7 @@ Expected<pccrc::ServerSecret, std::string> state_secret(const std::filesystem::p
   for (int attempt = 0; attempt < 2; ++attempt) {
     ipc::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd) {
-      std::vector<std::uint8_t> key(256);
+      std::vector<std::uint8_t> key(kMaxKeyFileBytes);
       const ssize_t n = ::read(fd.get(), key.data(), key.size());
       if (n <= 0 || static_cast<std::size_t>(n) >= key.size()) {
         return Unexpected(path.string() + ": not a key file (expected " +
@@ -104,12 +112,12 @@ Expected<pccrc::ServerSecret, std::string> state_secret(const std::filesystem::p
       key.resize(static_cast<std::size_t>(n));
       return pccrc::ServerSecret(std::move(key));
     }
-    if (errno != ENOENT) return Unexpected(path.string() + ": " + std::strerror(errno));
+    if (errno != ENOENT) return Unexpected(path.string() + ": " + errno_text());
     // Written to a temporary name and linked into place, so that a reader (another server
     // starting at the same time) never sees a partial key.
     const auto temp = dir / (std::string(kKeyFileName) + ".tmp." + std::to_string(::getpid()));
     ipc::UniqueFd out(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!out) return Unexpected(temp.string() + ": " + std::strerror(errno));
+    if (!out) return Unexpected(temp.string() + ": " + errno_text());
     const auto key = crypto::random_bytes(kGeneratedKeyBytes);
     const bool written =
         ::write(out.get(), key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
@@ -153,7 +161,7 @@ int run_serve(const ServeOptions& o) {
   std::unique_ptr<FILE, int (*)(FILE*)> log_file(nullptr, &std::fclose);
   if (!o.access_log.empty() && o.access_log != "-") {
     log_file.reset(std::fopen(o.access_log.c_str(), "ae"));
-    if (!log_file) return fail(o.access_log + ": " + std::strerror(errno));
+    if (!log_file) return fail(o.access_log + ": " + errno_text());
     log = log_file.get();
   }
 
@@ -171,8 +179,10 @@ int run_serve(const ServeOptions& o) {
   options.cache = cache->get();
   options.access_log = [log](const net::PccrtpAccessLogEntry& entry) {
     const std::string line = net::format_access_log_line(entry) + "\n";
-    std::fwrite(line.data(), 1, line.size(), log);
-    std::fflush(log);  // one line at a time: readers (tests, tail -f) see each response at once
+    // A full disk loses log lines, not responses.
+    (void)std::fwrite(line.data(), 1, line.size(), log);
+    (void)std::fflush(
+        log);  // one line at a time: readers (tests, tail -f) see each response at once
   };
   net::PccrtpOrigin origin(io.get_executor(), options);
   if (auto listening = origin.listen(); !listening) return fail(listening.error());

@@ -1,10 +1,16 @@
 #include "peerdist/net/pccrtp_access_log.hpp"
 
-#include <cstdio>
 #include <ctime>
 
 namespace peerdist::net {
 namespace {
+
+// `value` in decimal, left-padded with zeros to `width` digits.
+void append_padded(std::string& out, long value, std::size_t width) {
+  const std::string digits = std::to_string(value);
+  if (digits.size() < width) out.append(width - digits.size(), '0');
+  out += digits;
+}
 
 void append_escaped(std::string& out, std::string_view text) {
   if (text.empty()) {
@@ -14,9 +20,10 @@ void append_escaped(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7F || c == '\\') {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02X", u);
-      out += hex;
+      constexpr std::string_view kHex = "0123456789ABCDEF";
+      out += "\\x";
+      out += kHex[u >> 4U];
+      out += kHex[u & 0xFU];
     } else {
       out += c;
     }
@@ -28,14 +35,24 @@ void append_escaped(std::string& out, std::string_view text) {
 std::string format_access_log_line(const PccrtpAccessLogEntry& entry) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(entry.time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   ::gmtime_r(&seconds, &tm);
-  char time[96];
-  std::snprintf(time, sizeof time, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  std::string line = time;
+  std::string line;
+  append_padded(line, tm.tm_year + 1900L, 4);
+  line += '-';
+  append_padded(line, tm.tm_mon + 1L, 2);
+  line += '-';
+  append_padded(line, tm.tm_mday, 2);
+  line += 'T';
+  append_padded(line, tm.tm_hour, 2);
+  line += ':';
+  append_padded(line, tm.tm_min, 2);
+  line += ':';
+  append_padded(line, tm.tm_sec, 2);
+  line += '.';
+  append_padded(line, static_cast<long>(ms % 1000), 3);
+  line += 'Z';
   line += ' ';
   append_escaped(line, entry.client);
   line += ' ';

@@ -54,6 +54,8 @@ class PccrtpHashCache {
   ~PccrtpHashCache();
   PccrtpHashCache(const PccrtpHashCache&) = delete;
   PccrtpHashCache& operator=(const PccrtpHashCache&) = delete;
+  PccrtpHashCache(PccrtpHashCache&&) = delete;  // the worker thread holds `this`
+  PccrtpHashCache& operator=(PccrtpHashCache&&) = delete;
 
   // The encoded CI of exactly this file version, if stored.
   [[nodiscard]] std::optional<std::vector<std::uint8_t>> find(const FileIdentity& identity,
@@ -78,9 +80,9 @@ class PccrtpHashCache {
   struct Database;
   using Key = std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t, int>;
   struct Job {
-    int fd;  // owned
+    int fd = -1;  // owned
     FileIdentity identity;
-    pccrc::Version version;
+    pccrc::Version version = pccrc::Version::v1;
   };
 
   PccrtpHashCache(PccrtpHashCacheOptions options, std::unique_ptr<Database> db);

@@ -73,6 +73,8 @@ class PccrtpOrigin {
   ~PccrtpOrigin();
   PccrtpOrigin(const PccrtpOrigin&) = delete;
   PccrtpOrigin& operator=(const PccrtpOrigin&) = delete;
+  PccrtpOrigin(PccrtpOrigin&&) = delete;
+  PccrtpOrigin& operator=(PccrtpOrigin&&) = delete;
 
   // Opens the root directory and binds every endpoint. Call once, before the executor runs or
   // on its thread.
