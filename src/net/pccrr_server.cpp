@@ -17,12 +17,12 @@
 #include <boost/beast/http/write.hpp>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <variant>
 
 #include "peerdist/net/pccrr_answers.hpp"
+#include "peerdist/net/tcp_listener.hpp"
 #include "peerdist/wire/pccrr/block_cipher.hpp"
 #include "peerdist/wire/pccrr/codec.hpp"
 #include "peerdist/wire/pccrr/limits.hpp"
@@ -40,7 +40,6 @@ namespace {
 
 // Connections waiting to be accepted: a burst of peers asking for the blocks of a popular
 // segment at once.
-constexpr int kListenBacklog = 128;
 // After a failed accept (out of descriptors, say), wait before the next rather than spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // An HTTP request header of a PCCRR client is a few hundred bytes (iPXE: ~100); 8 KiB is what
@@ -494,35 +493,15 @@ PccrrServer::~PccrrServer() {
 }
 
 Expected<void, std::string> PccrrServer::listen() {
-  for (const tcp::endpoint& endpoint : state_->options.endpoints) {
-    tcp::acceptor acceptor(state_->strand);
-    boost::system::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    // An IPv6 endpoint is that address only, so that "::" and "0.0.0.0" can both be listed.
-    if (!ec && endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(kListenBacklog, ec);
-    if (ec) {
-      state_->acceptors.clear();
-      std::ostringstream where;
-      where << endpoint;
-      return Unexpected("cannot listen on " + where.str() + ": " + ec.message());
-    }
-    state_->acceptors.push_back(std::move(acceptor));
-  }
+  auto acceptors = listen_on(state_->strand, state_->options.endpoints);
+  if (!acceptors) return Unexpected(acceptors.error());
+  state_->acceptors = std::move(*acceptors);
   for (std::size_t n = 0; n < state_->acceptors.size(); ++n) state_->accept(n);
   return {};
 }
 
 std::vector<tcp::endpoint> PccrrServer::local_endpoints() const {
-  std::vector<tcp::endpoint> endpoints;
-  for (const auto& acceptor : state_->acceptors) {
-    boost::system::error_code ec;
-    auto endpoint = acceptor.local_endpoint(ec);
-    if (!ec) endpoints.push_back(endpoint);
-  }
-  return endpoints;
+  return local_endpoints_of(state_->acceptors);
 }
 
 void PccrrServer::stop() {

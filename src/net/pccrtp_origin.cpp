@@ -22,11 +22,11 @@
 #include <cstring>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "peerdist/ipc/unique_fd.hpp"
 #include "peerdist/net/pccrtp_files.hpp"
+#include "peerdist/net/tcp_listener.hpp"
 #include "peerdist/wire/pccrtp/constants.hpp"
 #include "peerdist/wire/pccrtp/decision.hpp"
 #include "peerdist/wire/pccrtp/peerdist_ex_header.hpp"
@@ -42,7 +42,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr int kListenBacklog = 128;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::string_view kServerName = "peerdist";
 // One sendfile(2) call sends at most this much before the session yields the strand to the
@@ -562,34 +561,15 @@ Expected<void, std::string> PccrtpOrigin::listen() {
     return Unexpected(state_->options.root.string() + ": " + std::strerror(errno));
   }
   state_->root.reset(root);
-  for (const tcp::endpoint& endpoint : state_->options.endpoints) {
-    tcp::acceptor acceptor(state_->strand);
-    boost::system::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(kListenBacklog, ec);
-    if (ec) {
-      state_->acceptors.clear();
-      std::ostringstream where;
-      where << endpoint;
-      return Unexpected("cannot listen on " + where.str() + ": " + ec.message());
-    }
-    state_->acceptors.push_back(std::move(acceptor));
-  }
+  auto acceptors = listen_on(state_->strand, state_->options.endpoints);
+  if (!acceptors) return Unexpected(acceptors.error());
+  state_->acceptors = std::move(*acceptors);
   for (std::size_t n = 0; n < state_->acceptors.size(); ++n) state_->accept(n);
   return {};
 }
 
 std::vector<tcp::endpoint> PccrtpOrigin::local_endpoints() const {
-  std::vector<tcp::endpoint> endpoints;
-  for (const auto& acceptor : state_->acceptors) {
-    boost::system::error_code ec;
-    auto endpoint = acceptor.local_endpoint(ec);
-    if (!ec) endpoints.push_back(endpoint);
-  }
-  return endpoints;
+  return local_endpoints_of(state_->acceptors);
 }
 
 void PccrtpOrigin::stop() {
