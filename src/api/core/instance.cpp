@@ -600,6 +600,17 @@ DWORD InstanceObject::publish_stream(std::span<const std::uint8_t> content_id,
   return ERROR_SUCCESS;
 }
 
+// Whether an add (of bytes or of a file) may start on `stream`; mutex_ held.
+DWORD InstanceObject::refuse_add(const StreamObject& stream) const {
+  if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
+  if (stream.closed) return ERROR_INVALID_HANDLE;
+  if (stream.invalidated) return PEERDIST_ERROR_INVALIDATED;
+  // docs/api.md: after CompleteStream, or once abandoned, the handle only accepts Close;
+  // Add and Complete are strictly sequential (spec §4.2).
+  if (stream.completed || stream.abandoned || stream.completing) return ERROR_INVALID_PARAMETER;
+  return ERROR_SUCCESS;
+}
+
 DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
                                     std::span<const std::uint8_t> data,
                                     std::shared_ptr<void> storage, Completer completer,
@@ -608,13 +619,7 @@ DWORD InstanceObject::add_to_stream(const std::shared_ptr<StreamObject>& stream,
   std::shared_ptr<Connection> connection;
   {
     const std::lock_guard lock(mutex_);
-    if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
-    if (stream->closed) return ERROR_INVALID_HANDLE;
-    if (stream->invalidated) return PEERDIST_ERROR_INVALIDATED;
-    // docs/api.md: after CompleteStream, or once abandoned, the handle only accepts Close;
-    // Add and Complete are strictly sequential (spec §4.2).
-    if (stream->completed || stream->abandoned || stream->completing)
-      return ERROR_INVALID_PARAMETER;
+    if (const DWORD refused = refuse_add(*stream); refused != ERROR_SUCCESS) return refused;
     if (!allow_queue && !stream->adds.empty()) return ERROR_INVALID_PARAMETER;
     if (!current_locked(stream->connection_id)) return PEERDIST_ERROR_INVALIDATED;
     connection = connection_;

@@ -170,6 +170,8 @@ class InstanceObject final : public HandleObject,
   [[nodiscard]] std::shared_ptr<Connection> current_connection() const;
 
  private:
+  // Why an add may not start on `stream` (ERROR_SUCCESS: it may); mutex_ held.
+  [[nodiscard]] DWORD refuse_add(const StreamObject& stream) const;
   // The live connection, reconnecting if there is none (docs/api.md: the library reconnects on
   // the next call). nullptr with *error = PEERDIST_ERROR_SERVICE_UNAVAILABLE or
   // PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS.

@@ -14,11 +14,7 @@ DWORD InstanceObject::add_file_to_stream(const std::shared_ptr<StreamObject>& st
   {
     // The rules of add_to_stream (C++, queued adds allowed).
     const std::lock_guard lock(mutex_);
-    if (closed_) return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
-    if (stream->closed) return ERROR_INVALID_HANDLE;
-    if (stream->invalidated) return PEERDIST_ERROR_INVALIDATED;
-    if (stream->completed || stream->abandoned || stream->completing)
-      return ERROR_INVALID_PARAMETER;
+    if (const DWORD refused = refuse_add(*stream); refused != ERROR_SUCCESS) return refused;
     if (fd == nullptr || !*fd) return ERROR_INVALID_PARAMETER;
     if (!current_locked(stream->connection_id)) return PEERDIST_ERROR_INVALIDATED;
     connection = connection_;
@@ -30,10 +26,8 @@ DWORD InstanceObject::add_file_to_stream(const std::shared_ptr<StreamObject>& st
         std::move(completer),
         [daemon_stream](std::uint64_t /*at*/, bool /*last*/, std::uint64_t file_offset,
                         std::uint32_t piece) {
-          return ipc::AddFileToStream{.stream = daemon_stream,
-                                      .last_piece = false,
-                                      .offset = file_offset,
-                                      .length = piece};
+          return ipc::AddFileToStream{
+              .stream = daemon_stream, .last_piece = false, .offset = file_offset, .length = piece};
         },
         AddOperation::FileRange{std::move(fd), offset, length});
     stream->adds.push_back(operation);
