@@ -1,6 +1,7 @@
 // peerdist serve DIR: an HTTP/1.1 origin for the files under DIR that answers BranchCache
-// clients (Windows, iPXE, `peerdist get`) with content information (MS-PCCRTP). See
-// docs/pccrtp.md.
+// clients (Windows, iPXE, `peerdist get`) with content information (MS-PCCRTP); with
+// --upstream URL instead of DIR, a reverse proxy that does the same for another origin's
+// content. See docs/pccrtp.md.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "peerdist/crypto/random.hpp"
@@ -46,6 +48,7 @@ constexpr const char* kCacheFileName = "hash-cache.sqlite";
 
 struct ServeOptions {
   std::string root;
+  std::string upstream;
   std::vector<std::string> listen;
   std::string state_dir;
   std::string access_log;
@@ -140,7 +143,21 @@ Expected<pccrc::ServerSecret, std::string> state_secret(const std::filesystem::p
 
 int run_serve(const ServeOptions& o) {
   std::error_code fs_ec;
-  if (!std::filesystem::is_directory(o.root, fs_ec)) return fail(o.root + ": not a directory");
+  std::optional<net::PccrtpUpstream> upstream;
+  if (o.root.empty() == o.upstream.empty()) {
+    std::cerr << "peerdist serve: give either DIR or --upstream URL (exactly one)\n";
+    return kExitUsage;
+  }
+  if (!o.upstream.empty()) {
+    auto parsed = net::parse_upstream_url(o.upstream);
+    if (!parsed) {
+      std::cerr << "peerdist serve: " << parsed.error() << '\n';
+      return kExitUsage;
+    }
+    upstream = std::move(*parsed);
+  } else if (!std::filesystem::is_directory(o.root, fs_ec)) {
+    return fail(o.root + ": not a directory");
+  }
   std::vector<tcp::endpoint> endpoints;
   for (const auto& text :
        o.listen.empty() ? std::vector<std::string>{std::string(kDefaultListen)} : o.listen) {
@@ -176,6 +193,7 @@ int run_serve(const ServeOptions& o) {
   net::PccrtpOriginOptions options;
   options.endpoints = endpoints;
   options.root = o.root;
+  options.upstream = upstream;
   options.cache = cache->get();
   options.access_log = [log](const net::PccrtpAccessLogEntry& entry) {
     const std::string line = net::format_access_log_line(entry) + "\n";
@@ -193,8 +211,9 @@ int run_serve(const ServeOptions& o) {
     where << endpoint;
     std::cerr << "peerdist serve: listening on " << where.str() << '\n';
   }
-  std::cerr << "peerdist serve: serving " << o.root << " (state " << state_dir.string()
-            << ", key id " << id.substr(0, 16) << ")" << std::endl;
+  std::cerr << "peerdist serve: serving "
+            << (upstream ? "upstream " + upstream->url_for("/") : o.root) << " (state "
+            << state_dir.string() << ", key id " << id.substr(0, 16) << ")" << std::endl;
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
@@ -220,7 +239,11 @@ void add_serve_command(CLI::App& app, Runner& chosen) {
       "serve",
       "Serve the files under DIR over HTTP, with content information for BranchCache "
       "clients (MS-PCCRTP)");
-  cmd->add_option("DIR", options->root, "the directory to serve")->required();
+  auto* dir = cmd->add_option("DIR", options->root, "the directory to serve");
+  cmd->add_option("--upstream", options->upstream,
+                  "instead of DIR: a reverse proxy for this http:// origin (http://HOST[:PORT]"
+                  "[/PREFIX]; a request for /x goes to PREFIX/x)")
+      ->excludes(dir);
   cmd->add_option("--listen", options->listen,
                   "ADDR:PORT to listen on ([V6]:PORT for IPv6; port 0: any free port; may be "
                   "repeated; default " +

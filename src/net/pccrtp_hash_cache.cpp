@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <span>
 #include <system_error>
 
 #include "peerdist/crypto/hash.hpp"
@@ -19,14 +20,26 @@ namespace sqlite = store::sqlite;
 
 namespace {
 
-// One row per file (device, inode), secret and CI version: a newer identity of the same file
-// replaces the older row, so the table grows with the number of files, not of their versions.
+// One row per resource, secret and CI version: a file is "file <device> <inode>" (its version
+// tag "<size> <mtime_ns>"), an upstream resource "url <url>" (its tag "<length>\n<ETag>\n
+// <Last-Modified>"). A newer version of the same resource replaces the older row, so the table
+// grows with the number of files and URLs, not of their versions. A lookup matches the tag.
+//
+// The cache is disposable (everything in it can be hashed again): a database of another schema
+// version (user_version) has its table dropped and recreated rather than migrated.
+constexpr int kSchemaVersion = 2;
 constexpr const char* kSchema =
     "CREATE TABLE IF NOT EXISTS content_information ("
-    " device INTEGER NOT NULL, inode INTEGER NOT NULL, key_id BLOB NOT NULL,"
-    " ci_version INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
-    " ci BLOB NOT NULL,"
-    " PRIMARY KEY (device, inode, key_id, ci_version)) WITHOUT ROWID;";
+    " resource BLOB NOT NULL, key_id BLOB NOT NULL, ci_version INTEGER NOT NULL,"
+    " version_tag BLOB NOT NULL, ci BLOB NOT NULL,"
+    " PRIMARY KEY (resource, key_id, ci_version)) WITHOUT ROWID;";
+constexpr const char* kRecreate =
+    "BEGIN IMMEDIATE; DROP TABLE IF EXISTS content_information; "
+    "CREATE TABLE content_information ("
+    " resource BLOB NOT NULL, key_id BLOB NOT NULL, ci_version INTEGER NOT NULL,"
+    " version_tag BLOB NOT NULL, ci BLOB NOT NULL,"
+    " PRIMARY KEY (resource, key_id, ci_version)) WITHOUT ROWID; "
+    "PRAGMA user_version=2; COMMIT;";
 // WAL: readers (requests) do not wait for the worker's write. synchronous=NORMAL: a row lost
 // in a power cut is only hashed again. The busy timeout lets two servers share a state dir.
 constexpr const char* kPragmas =
@@ -35,8 +48,24 @@ constexpr const char* kPragmas =
 // pread()s of this size feed the builder (its prepare() span is at most this large anyway).
 constexpr std::size_t kMaxReadBytes = std::size_t{1} << 20U;
 
-std::int64_t as_int(std::uint64_t value) noexcept {
-  return static_cast<std::int64_t>(value);
+std::span<const std::uint8_t> bytes_of(const std::string& text) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::string file_resource(const FileIdentity& identity) {
+  return "file " + std::to_string(identity.device) + " " + std::to_string(identity.inode);
+}
+
+std::string file_tag(const FileIdentity& identity) {
+  return std::to_string(identity.size) + " " + std::to_string(identity.mtime_ns);
+}
+
+std::string url_resource(const std::string& url) {
+  return "url " + url;
+}
+
+std::string url_tag(const UpstreamIdentity& identity) {
+  return std::to_string(identity.length) + "\n" + identity.etag + "\n" + identity.last_modified;
 }
 
 pccrc::HashScheme scheme_of(pccrc::Version version) {
@@ -50,6 +79,7 @@ struct PccrtpHashCache::Database {
   sqlite::Database db;
   sqlite::Statement select;
   sqlite::Statement upsert;
+  sqlite::Statement exists;
 };
 
 Expected<std::unique_ptr<PccrtpHashCache>, std::string> PccrtpHashCache::open(
@@ -64,26 +94,37 @@ Expected<std::unique_ptr<PccrtpHashCache>, std::string> PccrtpHashCache::open(
   if (!db) return Unexpected(options.database.string() + ": " + db.error().message);
   auto state = std::make_unique<Database>();
   state->db = std::move(*db);
-  for (const char* sql : {kPragmas, kSchema}) {
-    if (auto done = state->db.exec(sql); !done) {
-      return Unexpected(options.database.string() + ": " + done.error().message);
-    }
+  if (auto done = state->db.exec(kPragmas); !done) {
+    return Unexpected(options.database.string() + ": " + done.error().message);
+  }
+  auto user_version = sqlite::Statement::prepare(state->db, "PRAGMA user_version");
+  if (!user_version) return Unexpected(options.database.string() + ": cannot read its version");
+  auto row = user_version->step();
+  if (!row) return Unexpected(options.database.string() + ": " + row.error().message);
+  const bool current = *row && user_version->column_int64(0) == kSchemaVersion;
+  user_version->reset();
+  if (auto done = state->db.exec(current ? kSchema : kRecreate); !done) {
+    return Unexpected(options.database.string() + ": " + done.error().message);
   }
   auto select = sqlite::Statement::prepare(
       state->db,
-      "SELECT ci FROM content_information WHERE device=?1 AND inode=?2 AND key_id=?3 AND "
-      "ci_version=?4 AND size=?5 AND mtime_ns=?6");
+      "SELECT ci FROM content_information WHERE resource=?1 AND key_id=?2 AND ci_version=?3"
+      " AND version_tag=?4");
   auto upsert = sqlite::Statement::prepare(
       state->db,
       "INSERT OR REPLACE INTO content_information"
-      " (device, inode, key_id, ci_version, size, mtime_ns, ci) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+      " (resource, key_id, ci_version, version_tag, ci) VALUES (?1,?2,?3,?4,?5)");
+  auto exists = sqlite::Statement::prepare(
+      state->db,
+      "SELECT 1 FROM content_information WHERE resource=?1 AND key_id=?2 AND ci_version=?3");
   auto purge =
       sqlite::Statement::prepare(state->db, "DELETE FROM content_information WHERE key_id<>?1");
-  if (!select || !upsert || !purge) {
+  if (!select || !upsert || !exists || !purge) {
     return Unexpected(options.database.string() + ": cannot prepare statements");
   }
   state->select = std::move(*select);
   state->upsert = std::move(*upsert);
+  state->exists = std::move(*exists);
   const crypto::Digest id = crypto::hash(crypto::HashAlgorithm::sha256, options.secret.bytes());
   const std::vector<std::uint8_t> key_id(id.bytes().begin(), id.bytes().end());
   purge->bind(1, key_id);
@@ -116,17 +157,15 @@ PccrtpHashCache::Key PccrtpHashCache::key_of(const FileIdentity& identity, pccrc
           static_cast<int>(version)};
 }
 
-std::optional<std::vector<std::uint8_t>> PccrtpHashCache::find(const FileIdentity& identity,
-                                                               pccrc::Version version) {
-  std::lock_guard lock(mutex_);
+std::optional<std::vector<std::uint8_t>> PccrtpHashCache::find_row(const std::string& resource,
+                                                                   const std::string& tag,
+                                                                   pccrc::Version version) {
   auto& select = db_->select;
   select.reset();
-  select.bind(1, as_int(identity.device))
-      .bind(2, as_int(identity.inode))
-      .bind(3, key_id_)
-      .bind(4, static_cast<std::int64_t>(version))
-      .bind(5, as_int(identity.size))
-      .bind(6, identity.mtime_ns);
+  select.bind(1, bytes_of(resource))
+      .bind(2, key_id_)
+      .bind(3, static_cast<std::int64_t>(version))
+      .bind(4, bytes_of(tag));
   auto row = select.step();
   if (!row || !*row) {
     select.reset();
@@ -138,6 +177,57 @@ std::optional<std::vector<std::uint8_t>> PccrtpHashCache::find(const FileIdentit
   select.reset();
   ++counters_.hits;
   return ci;
+}
+
+void PccrtpHashCache::store_row(const std::string& resource, const std::string& tag,
+                                pccrc::Version version, const std::vector<std::uint8_t>& ci) {
+  auto& upsert = db_->upsert;
+  upsert.reset();
+  upsert.bind(1, bytes_of(resource))
+      .bind(2, key_id_)
+      .bind(3, static_cast<std::int64_t>(version))
+      .bind(4, bytes_of(tag))
+      .bind(5, ci);
+  // A failed write (disk full) only means the content is hashed again next time.
+  (void)upsert.run();
+  upsert.reset();
+}
+
+std::optional<std::vector<std::uint8_t>> PccrtpHashCache::find(const FileIdentity& identity,
+                                                               pccrc::Version version) {
+  std::lock_guard lock(mutex_);
+  return find_row(file_resource(identity), file_tag(identity), version);
+}
+
+std::optional<std::vector<std::uint8_t>> PccrtpHashCache::find(const UpstreamIdentity& identity,
+                                                               pccrc::Version version) {
+  std::lock_guard lock(mutex_);
+  return find_row(url_resource(identity.url), url_tag(identity), version);
+}
+
+bool PccrtpHashCache::knows(const std::string& url, pccrc::Version version) {
+  std::lock_guard lock(mutex_);
+  auto& exists = db_->exists;
+  exists.reset();
+  const std::string resource = url_resource(url);
+  exists.bind(1, bytes_of(resource)).bind(2, key_id_).bind(3, static_cast<std::int64_t>(version));
+  auto row = exists.step();
+  const bool found = row && *row;
+  exists.reset();
+  return found;
+}
+
+std::unique_ptr<pccrc::ContentInformationBuilder> PccrtpHashCache::builder(
+    pccrc::Version version) const {
+  return std::make_unique<pccrc::ContentInformationBuilder>(
+      options_.secret, pccrc::BuildOptions{scheme_of(version), options_.threads, {}});
+}
+
+void PccrtpHashCache::store(const UpstreamIdentity& identity, pccrc::Version version,
+                            const std::vector<std::uint8_t>& ci) {
+  std::lock_guard lock(mutex_);
+  store_row(url_resource(identity.url), url_tag(identity), version, ci);
+  ++counters_.stored;
 }
 
 std::optional<std::vector<std::uint8_t>> PccrtpHashCache::hash(int fd, const FileIdentity& identity,
@@ -170,21 +260,9 @@ std::optional<std::vector<std::uint8_t>> PccrtpHashCache::hash(int fd, const Fil
   return pccrc::encode(*ci);
 }
 
-void PccrtpHashCache::store(const FileIdentity& identity, pccrc::Version version,
-                            const std::vector<std::uint8_t>& ci) {
-  // Called with mutex_ held.
-  auto& upsert = db_->upsert;
-  upsert.reset();
-  upsert.bind(1, as_int(identity.device))
-      .bind(2, as_int(identity.inode))
-      .bind(3, key_id_)
-      .bind(4, static_cast<std::int64_t>(version))
-      .bind(5, as_int(identity.size))
-      .bind(6, identity.mtime_ns)
-      .bind(7, ci);
-  // A failed write (disk full) only means the file is hashed again next time.
-  (void)upsert.run();
-  upsert.reset();
+void PccrtpHashCache::store_locked(const FileIdentity& identity, pccrc::Version version,
+                                   const std::vector<std::uint8_t>& ci) {
+  store_row(file_resource(identity), file_tag(identity), version, ci);
 }
 
 std::optional<std::vector<std::uint8_t>> PccrtpHashCache::compute(int fd,
@@ -196,7 +274,7 @@ std::optional<std::vector<std::uint8_t>> PccrtpHashCache::compute(int fd,
     ++counters_.discarded;
     return std::nullopt;
   }
-  store(identity, version, *ci);
+  store_locked(identity, version, *ci);
   ++counters_.computed;
   return ci;
 }
@@ -248,7 +326,7 @@ void PccrtpHashCache::run_worker() {
     ::close(job.fd);
     lock.lock();
     if (ci) {
-      store(job.identity, job.version, *ci);
+      store_locked(job.identity, job.version, *ci);
       ++counters_.computed;
     } else if (!stopping_) {
       ++counters_.discarded;

@@ -26,11 +26,11 @@
 
 #include "peerdist/ipc/unique_fd.hpp"
 #include "peerdist/net/pccrtp_files.hpp"
+#include "peerdist/net/pccrtp_proxy.hpp"
+#include "peerdist/net/pccrtp_response_fields.hpp"
 #include "peerdist/net/tcp_listener.hpp"
 #include "peerdist/wire/pccrtp/constants.hpp"
 #include "peerdist/wire/pccrtp/decision.hpp"
-#include "peerdist/wire/pccrtp/peerdist_ex_header.hpp"
-#include "peerdist/wire/pccrtp/peerdist_header.hpp"
 
 namespace peerdist::net {
 
@@ -156,6 +156,20 @@ std::optional<std::string_view> field(const http::request<http::empty_body>& req
   return std::string_view(it->value().data(), it->value().size());
 }
 
+// What the decision needs of a request, for files and the proxy alike.
+pccrtp::NegotiationResult negotiate_request(const http::request<http::empty_body>& request) {
+  pccrtp::RequestFacts facts;
+  facts.method = request.method() == http::verb::head  ? pccrtp::Method::kHead
+                 : request.method() == http::verb::get ? pccrtp::Method::kGet
+                                                       : pccrtp::Method::kOther;
+  facts.http_1_0 = request.version() == 10;
+  facts.has_range = request.find(http::field::range) != request.end();
+  facts.accept_encoding = field(request, "Accept-Encoding");
+  facts.peerdist = field(request, pccrtp::kPeerDistField);
+  facts.peerdist_ex = field(request, pccrtp::kPeerDistExField);
+  return pccrtp::negotiate(facts);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +189,7 @@ struct PccrtpOrigin::State : std::enable_shared_from_this<State> {
   std::uint64_t next_session_id = 1;
   bool stopped = false;
   AtomicCounters counters;
+  PccrtpProxyCounters proxy_counters;
 
   void accept(std::size_t which);
   void stop();
@@ -195,6 +210,8 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     send_timer_.cancel();
+    if (exchange_) exchange_->cancel();
+    exchange_.reset();
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -246,6 +263,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
       keep_alive_ = false;
       return send_simple(http::status::method_not_allowed);
     }
+    if (options().upstream) return forward(request);
     auto path = target_to_path(request.target());
     if (!path) return send_simple(http::status::bad_request);
     auto file = open_beneath(state().root.get(), *path);
@@ -280,14 +298,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
       return send_memory(response, kAccessModePlain);
     }
 
-    pccrtp::RequestFacts facts;
-    facts.method = head ? pccrtp::Method::kHead : pccrtp::Method::kGet;
-    facts.http_1_0 = version_ == 10;
-    facts.has_range = request.find(http::field::range) != request.end();
-    facts.accept_encoding = field(request, "Accept-Encoding");
-    facts.peerdist = field(request, pccrtp::kPeerDistField);
-    facts.peerdist_ex = field(request, pccrtp::kPeerDistExField);
-    const auto negotiated = pccrtp::negotiate(facts);
+    const auto negotiated = negotiate_request(request);
 
     pccrtp::ResourceFacts resource;
     resource.size = identity->size;
@@ -296,9 +307,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     pccrc::Version ci_version = pccrc::Version::v1;
     if (negotiated.negotiation && options().cache != nullptr &&
         identity->size >= pccrtp::kMinimumPeerDistSize) {
-      ci_version = negotiated.negotiation->content_information == pccrtp::kContentInformationV2
-                       ? pccrc::Version::v2
-                       : pccrc::Version::v1;
+      ci_version = ci_version_of(*negotiated.negotiation);
       ci = options().cache->find(*identity, ci_version);
       if (!ci && identity->size <= options().inline_hash_limit) {
         ci = options().cache->compute(file->get(), *identity, ci_version);
@@ -311,30 +320,18 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     }
 
     if (decision.outcome == pccrtp::Outcome::kPeerDist) {
-      pccrtp::PeerDistHeader header;
-      header.version = decision.negotiation->response_version;
-      header.content_length = identity->size;
       response->result(http::status::ok);
       response->set(http::field::content_type, content_type_of(*path));
-      response->set(http::field::content_encoding, pccrtp::kPeerDistCoding);
-      response->set(pccrtp::kPeerDistField, pccrtp::format_peerdist_header(header));
+      set_peerdist_fields(*response, *decision.negotiation, identity->size);
       response->body() = std::move(*ci);
-      bump(state().counters.peerdist_responses);
-      return send_memory(response, ci_version == pccrc::Version::v2 ? kAccessModePeerDistV2
-                                                                    : kAccessModePeerDistV1);
+      return send_memory(response, peerdist_access_mode(ci_version));
     }
 
     std::string_view mode = kAccessModePlain;
     if (decision.outcome == pccrtp::Outcome::kPlainMakeHashRequest) {
       options().cache->schedule(file->get(), *identity, ci_version);
-      pccrtp::PeerDistHeader header;
-      header.version = decision.negotiation->response_version;
-      pccrtp::PeerDistExHeader ex;
-      ex.make_hash_request = true;
-      response->set(pccrtp::kPeerDistField, pccrtp::format_peerdist_header(header));
-      response->set(pccrtp::kPeerDistExField, pccrtp::format_peerdist_ex_header(ex));
+      set_make_hash_fields(*response, *decision.negotiation);
       mode = kAccessModeMakeHashRequest;
-      bump(state().counters.make_hash_responses);
     }
     response->set(http::field::content_type, content_type_of(*path));
 
@@ -367,7 +364,31 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     send_file(std::move(*response), std::move(*file), first, length, head, mode);
   }
 
-  // An error without a file: 400, 404, 405.
+  // Reverse proxy mode: the exchange talks to the upstream and either relays its answer itself
+  // or hands back what this session sends (an error status, a peerdist answer).
+  void forward(const http::request<http::empty_body>& request) {
+    PccrtpProxyContext context;
+    context.strand = state().strand;
+    context.upstream = &*options().upstream;
+    context.cache = options().cache;
+    context.send_timeout = options().send_timeout;
+    context.counters = &state().proxy_counters;
+    exchange_ = std::make_shared<PccrtpProxyExchange>(
+        context, stream_, request, client_, keep_alive_, negotiate_request(request),
+        [self = shared_from_this()](PccrtpProxyResult result) {
+          self->exchange_.reset();
+          if (self->closed_) return;
+          if (result.reply) return self->send_simple(*result.reply);
+          if (result.response) return self->send_memory(result.response, result.mode);
+          self->status_ = result.status;
+          self->mode_ = result.mode;
+          if (!result.keep_alive) self->keep_alive_ = false;
+          self->finish(result.ec, result.body_bytes);
+        });
+    exchange_->start();
+  }
+
+  // An error without a file: 400, 404, 405 (and the proxy's 502, 504).
   void send_simple(http::status status) {
     auto response = std::make_shared<http::response<http::vector_body<std::uint8_t>>>();
     response->version(version_ == 10 ? 10 : 11);
@@ -465,6 +486,11 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     file_.reset();
     bump(state().counters.responses);
     bump(state().counters.body_bytes, body_bytes);
+    if (mode_ == kAccessModePeerDistV1 || mode_ == kAccessModePeerDistV2) {
+      bump(state().counters.peerdist_responses);
+    } else if (mode_ == kAccessModeMakeHashRequest) {
+      bump(state().counters.make_hash_responses);
+    }
     if (options().access_log) {
       PccrtpAccessLogEntry entry;
       entry.time = std::chrono::system_clock::now();
@@ -503,6 +529,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
   std::uint64_t remaining_ = 0;
   std::uint64_t sent_ = 0;
   bool closed_ = false;
+  std::shared_ptr<PccrtpProxyExchange> exchange_;  // the request being forwarded, if any
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -555,12 +582,14 @@ PccrtpOrigin::~PccrtpOrigin() {
 }
 
 Expected<void, std::string> PccrtpOrigin::listen() {
-  const int root =
-      ::open(state_->options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_PATH);
-  if (root < 0) {
-    return Unexpected(state_->options.root.string() + ": " + std::strerror(errno));
+  if (!state_->options.upstream) {  // a proxy serves no directory
+    const int root =
+        ::open(state_->options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_PATH);
+    if (root < 0) {
+      return Unexpected(state_->options.root.string() + ": " + std::strerror(errno));
+    }
+    state_->root.reset(root);
   }
-  state_->root.reset(root);
   auto acceptors = listen_on(state_->strand, state_->options.endpoints);
   if (!acceptors) return Unexpected(acceptors.error());
   state_->acceptors = std::move(*acceptors);
@@ -585,6 +614,12 @@ PccrtpOriginCounters PccrtpOrigin::counters() const noexcept {
   out.peerdist_responses = c.peerdist_responses.load(std::memory_order_relaxed);
   out.make_hash_responses = c.make_hash_responses.load(std::memory_order_relaxed);
   out.body_bytes = c.body_bytes.load(std::memory_order_relaxed);
+  const PccrtpProxyCounters& p = state_->proxy_counters;
+  out.upstream_requests = p.upstream_requests.load(std::memory_order_relaxed);
+  out.upstream_head_probes = p.head_probes.load(std::memory_order_relaxed);
+  out.upstream_bytes = p.upstream_bytes.load(std::memory_order_relaxed);
+  out.upstream_cache_hits = p.cache_hits.load(std::memory_order_relaxed);
+  out.peak_relay_buffered = p.peak_buffered.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -30,6 +30,7 @@
 #include "peerdist/pccrc/builder.hpp"
 #include "peerdist/pccrc/codec.hpp"
 
+#include "pccrtp_test_support.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
 
@@ -40,57 +41,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Bytes = std::vector<std::uint8_t>;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using namespace test_support;  // the shared fixtures of the origin's tests
 
 // Above kMinimumPeerDistSize (64 KiB), under the inline hash limit (1 MiB): 3 V1 blocks.
 constexpr std::size_t kMediumSize = 184946;  // the spec example's file size
 constexpr std::size_t kSmallSize = 1000;     // under the peerdist minimum
-
-Bytes secret_bytes() {
-  return Bytes(32, 0x5A);
-}
-
-Bytes expected_ci(const Bytes& content, pccrc::Version version) {
-  pccrc::ContentInformationBuilder builder(
-      pccrc::ServerSecret(secret_bytes()),
-      pccrc::BuildOptions{
-          version == pccrc::Version::v2 ? pccrc::HashScheme::v2() : pccrc::HashScheme{}, 1, {}});
-  builder.add(content);
-  auto ci = builder.finish();
-  EXPECT_TRUE(ci.has_value());
-  return pccrc::encode(*ci);
-}
-
-struct Reply {
-  unsigned status = 0;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-  [[nodiscard]] std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? std::string("<none>") : it->second;
-  }
-  [[nodiscard]] Bytes bytes() const { return Bytes(body.begin(), body.end()); }
-};
-
-class IoThread {
- public:
-  IoThread() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
-  ~IoThread() { stop(); }
-  IoThread(const IoThread&) = delete;
-  IoThread& operator=(const IoThread&) = delete;
-  asio::any_io_executor executor() { return io_.get_executor(); }
-  void stop() {
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
-};
 
 class PccrtpOriginTest : public ::testing::Test {
  protected:
@@ -111,30 +66,19 @@ class PccrtpOriginTest : public ::testing::Test {
   void TearDown() override { shutdown(); }
 
   void start() {
-    PccrtpHashCacheOptions cache_options;
-    cache_options.database = state_->path() / "hash-cache.sqlite";
-    cache_options.secret = pccrc::ServerSecret(secret_bytes());
-    cache_options.threads = 1;
-    auto cache = PccrtpHashCache::open(std::move(cache_options));
-    ASSERT_TRUE(cache.has_value()) << cache.error();
-    cache_ = std::move(*cache);
+    cache_ = open_test_cache(state_->path());
+    ASSERT_TRUE(cache_);
     io_ = std::make_unique<IoThread>();
     PccrtpOriginOptions options;
-    options.endpoints = {tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+    options.endpoints = {loopback_any_port()};
     options.root = root_->path();
     options.cache = cache_.get();
     options.inline_hash_limit = inline_hash_limit_;
     options.idle_timeout = idle_timeout_;
     options.max_header_size = 4096;
-    options.access_log = [this](const PccrtpAccessLogEntry& entry) {
-      std::lock_guard lock(log_mutex_);
-      log_.push_back(format_access_log_line(entry));
-    };
+    options.access_log = log_.callback();
     origin_ = std::make_unique<PccrtpOrigin>(io_->executor(), options);
-    std::promise<Expected<void, std::string>> listened;
-    auto future = listened.get_future();
-    asio::post(io_->executor(), [&] { listened.set_value(origin_->listen()); });
-    auto result = future.get();
+    auto result = test_support::listen_on_thread(*origin_, io_->executor());
     ASSERT_TRUE(result.has_value()) << result.error();
     port_ = origin_->local_endpoints().at(0).port();
   }
@@ -154,28 +98,8 @@ class PccrtpOriginTest : public ::testing::Test {
 
   Reply request(const std::string& target, const Headers& headers = {},
                 http::verb method = http::verb::get, unsigned version = 11) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
-    http::request<http::empty_body> req(method, target, version);
-    req.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) req.set(name, value);
-    http::write(socket, req);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    if (method == http::verb::head) parser.skip(true);
-    beast::error_code ec;
-    http::read(socket, buffer, parser, ec);
-    EXPECT_FALSE(ec) << ec.message();
-    Reply reply;
-    reply.status = parser.get().result_int();
-    for (const auto& f : parser.get()) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      reply.headers[name] = std::string(f.value());
-    }
-    reply.body = std::move(parser.get().body());
+    Reply reply = test_support::request_at(port_, target, headers, method, version);
+    EXPECT_FALSE(reply.ec) << reply.ec.message();
     return reply;
   }
 
@@ -196,18 +120,7 @@ class PccrtpOriginTest : public ::testing::Test {
     return out;
   }
 
-  // The access log once it has `count` lines: the server writes a line after its last send
-  // completes, which may be just after the client has read the response.
-  std::vector<std::string> log_lines(std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      {
-        std::lock_guard lock(log_mutex_);
-        if (log_.size() >= count || std::chrono::steady_clock::now() > deadline) return log_;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
+  std::vector<std::string> log_lines(std::size_t count) { return log_.lines(count); }
 
   static Headers peerdist_v1() {
     return {{"Accept-Encoding", "gzip, deflate, peerdist"}, {"X-P2P-PeerDist", "Version=1.0"}};
@@ -229,8 +142,7 @@ class PccrtpOriginTest : public ::testing::Test {
   std::unique_ptr<IoThread> io_;
   std::unique_ptr<PccrtpOrigin> origin_;
   std::uint16_t port_ = 0;
-  std::mutex log_mutex_;
-  std::vector<std::string> log_;
+  test_support::AccessLogRecorder log_;
 };
 
 void expect_plain_whole(const Reply& r, const Bytes& content) {

@@ -1,9 +1,13 @@
 // The content information an origin serves, computed once per file version and kept in SQLite
-// (spec digest §6): keyed by the file's identity (device, inode, size, mtime), the server
+// (spec digest §6): keyed by the file's identity (device, inode, size, mtime), or for the
+// reverse proxy by the upstream resource (URL, ETag, Last-Modified, length), and by the server
 // secret (by its SHA-256, the "key id") and the CI version. Reused across requests and
 // restarts; a file that changed has another identity and is hashed again; a file that changed
 // while it was hashed is not stored (its identity is checked again afterwards), so a CI is
 // never served for bytes other than those it describes.
+//
+// Upstream resources are hashed by the proxy while it relays their bodies (store()); a new
+// version of a URL replaces the row of the old one, as a new version of a file does.
 //
 // Hashing runs on one background worker (the builder itself uses `threads` cores), in request
 // order; a request for a version already queued or in progress adds nothing.
@@ -25,6 +29,8 @@
 #include <vector>
 
 #include "peerdist/net/pccrtp_files.hpp"
+#include "peerdist/net/pccrtp_upstream.hpp"
+#include "peerdist/pccrc/builder.hpp"
 #include "peerdist/pccrc/keys.hpp"
 #include "peerdist/pccrc/types.hpp"
 #include "peerdist/util/expected.hpp"
@@ -42,6 +48,7 @@ struct PccrtpHashCacheCounters {
   std::uint64_t misses = 0;     // find() found nothing for that identity
   std::uint64_t computed = 0;   // CIs hashed and stored
   std::uint64_t discarded = 0;  // hashed, but the file changed meanwhile (or could not be read)
+  std::uint64_t stored = 0;     // CIs of upstream resources stored (built by the proxy)
 };
 
 class PccrtpHashCache {
@@ -67,6 +74,18 @@ class PccrtpHashCache {
                                                                  pccrc::Version version);
   // Queues `fd` (duplicated) for the worker, unless that version is already queued or hashing.
   void schedule(int fd, const FileIdentity& identity, pccrc::Version version);
+  // The encoded CI of exactly this upstream version, if stored.
+  [[nodiscard]] std::optional<std::vector<std::uint8_t>> find(const UpstreamIdentity& identity,
+                                                              pccrc::Version version);
+  // Whether some version of this URL has a CI stored: then the proxy asks the upstream with a
+  // HEAD first, hoping for the same validators, instead of a GET whose body it would drop.
+  [[nodiscard]] bool knows(const std::string& url, pccrc::Version version);
+  // A builder with the server secret, for the proxy to hash a body while it relays it.
+  [[nodiscard]] std::unique_ptr<pccrc::ContentInformationBuilder> builder(
+      pccrc::Version version) const;
+  // Stores the encoded CI the proxy built from the whole body of `identity`.
+  void store(const UpstreamIdentity& identity, pccrc::Version version,
+             const std::vector<std::uint8_t>& ci);
   // Whether this version is queued or being hashed.
   [[nodiscard]] bool pending(const FileIdentity& identity, pccrc::Version version) const;
   // Waits until the worker has nothing queued nor in progress (tests, benchmarks).
@@ -89,8 +108,14 @@ class PccrtpHashCache {
   void run_worker();
   std::optional<std::vector<std::uint8_t>> hash(int fd, const FileIdentity& identity,
                                                 pccrc::Version version);
-  void store(const FileIdentity& identity, pccrc::Version version,
-             const std::vector<std::uint8_t>& ci);
+  void store_locked(const FileIdentity& identity, pccrc::Version version,
+                    const std::vector<std::uint8_t>& ci);
+  // The database side, with mutex_ held: a row is (resource, key id, CI version) -> (version
+  // tag, CI); a lookup must match the tag too.
+  std::optional<std::vector<std::uint8_t>> find_row(const std::string& resource,
+                                                    const std::string& tag, pccrc::Version version);
+  void store_row(const std::string& resource, const std::string& tag, pccrc::Version version,
+                 const std::vector<std::uint8_t>& ci);
   static Key key_of(const FileIdentity& identity, pccrc::Version version);
 
   PccrtpHashCacheOptions options_;

@@ -10,6 +10,9 @@
 // MakeHashRequest=true" and queued for hashing, unless it is small enough (inline_hash_limit)
 // to hash while the client waits.
 //
+// With `upstream` set it is a reverse proxy instead (`peerdist serve --upstream URL`,
+// pccrtp_proxy.hpp): the same sessions, limits and access log, the content from the upstream.
+//
 // Threads: every socket and timer lives on one strand of the given executor. The hash cache is
 // asked on that strand (a SQLite lookup; an inline hash of at most inline_hash_limit bytes).
 #pragma once
@@ -21,11 +24,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "peerdist/net/pccrtp_access_log.hpp"
 #include "peerdist/net/pccrtp_hash_cache.hpp"
+#include "peerdist/net/pccrtp_upstream.hpp"
 #include "peerdist/util/expected.hpp"
 
 namespace peerdist::net {
@@ -48,7 +53,8 @@ struct PccrtpOriginOptions {
 
   std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // port 0: the system picks one
   std::filesystem::path root;                             // the directory served
-  PccrtpHashCache* cache = nullptr;  // not owned, outlives the origin; null: never peerdist
+  std::optional<PccrtpUpstream> upstream;  // set: a reverse proxy for it, `root` unused
+  PccrtpHashCache* cache = nullptr;        // not owned, outlives the origin; null: never peerdist
   std::uint64_t inline_hash_limit = kDefaultInlineHashLimit;
   std::uint32_t max_header_size = kDefaultMaxHeaderSize;
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
@@ -65,6 +71,12 @@ struct PccrtpOriginCounters {
   std::uint64_t peerdist_responses = 0;
   std::uint64_t make_hash_responses = 0;
   std::uint64_t body_bytes = 0;  // every body byte sent, plain and peerdist
+  // Reverse proxy mode only.
+  std::uint64_t upstream_requests = 0;     // requests sent upstream, HEAD probes included
+  std::uint64_t upstream_head_probes = 0;  // HEADs that checked a stored CI's validators
+  std::uint64_t upstream_bytes = 0;        // read from the upstream, headers and bodies
+  std::uint64_t upstream_cache_hits = 0;   // peerdist answers from a stored upstream CI
+  std::uint64_t peak_relay_buffered = 0;   // most bytes one relay held (piece + read buffer)
 };
 
 class PccrtpOrigin {
