@@ -1,9 +1,16 @@
 #include "http_client.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -11,9 +18,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <chrono>
 #include <limits>
+#include <variant>
 
 namespace peerdist::cli {
 namespace beast = boost::beast;
@@ -45,11 +54,11 @@ std::string lower(std::string_view text) {
 
 std::string Url::host_header() const {
   const std::string name = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return port == "80" ? name : name + ":" + port;
+  return port == default_port() ? name : name + ":" + port;
 }
 
 std::string Url::text() const {
-  return "http://" + host_header() + target;
+  return (tls ? "https://" : "http://") + host_header() + target;
 }
 
 Expected<Url, std::string> parse_url(std::string_view text) {
@@ -58,10 +67,9 @@ Expected<Url, std::string> parse_url(std::string_view text) {
   if (colon == std::string_view::npos)
     return Unexpected("'" + std::string(text) + "' is not a URL");
   const std::string scheme = lower(text.substr(0, colon));
-  if (scheme == "https") {
-    return Unexpected("https URLs are not supported yet (only http://)");
+  if (scheme != "http" && scheme != "https") {
+    return Unexpected("unsupported URL scheme '" + scheme + "' (only http:// and https://)");
   }
-  if (scheme != "http") return Unexpected("unsupported URL scheme '" + scheme + "' (only http://)");
   std::string_view rest = text.substr(colon + scheme_end.size());
   const auto slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
@@ -72,8 +80,9 @@ Expected<Url, std::string> parse_url(std::string_view text) {
     return Unexpected("URLs with user information are not supported");
   }
   Url url;
+  url.tls = scheme == "https";
   url.target = std::move(target);
-  url.port = "80";
+  url.port = url.default_port();
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return Unexpected("bad IPv6 address in URL");
@@ -100,7 +109,9 @@ Expected<Url, std::string> parse_url(std::string_view text) {
 
 Expected<Url, std::string> resolve_location(const Url& base, std::string_view location) {
   if (location.find("://") != std::string_view::npos) return parse_url(location);
-  if (location.starts_with("//")) return parse_url("http:" + std::string(location));
+  if (location.starts_with("//")) {
+    return parse_url((base.tls ? "https:" : "http:") + std::string(location));
+  }
   Url url = base;
   if (location.starts_with("/")) {
     url.target = std::string(location);
@@ -122,50 +133,119 @@ std::string ResponseHead::field(std::string_view name) const {
   return it == fields.end() ? std::string() : std::string(it->value());
 }
 
+// A client TLS context: the system's trust store, the peer verified, TLS 1.2 at least.
+asio::ssl::context make_tls_context() {
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.set_default_verify_paths();  // honours SSL_CERT_FILE / SSL_CERT_DIR
+  context.set_verify_mode(asio::ssl::verify_peer);
+  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
+  return context;
+}
+
+// Whether `host` is an IP literal: SNI carries host names only (RFC 6066, section 3).
+bool is_ip_literal(const std::string& host) {
+  beast::error_code error;
+  asio::ip::make_address(host, error);
+  return !error;
+}
+
 struct HttpConnection::Impl {
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
   asio::io_context io;
-  beast::tcp_stream stream{io};
+  std::optional<asio::ssl::context> tls_context;  // made on the first https connection
+  std::optional<beast::tcp_stream> plain;
+  std::optional<TlsStream> secure;
   beast::flat_buffer buffer{kReadBuffer};
   std::optional<http::response_parser<http::buffer_body>> parser;
-  std::string connected_to;  // host:port, empty when not connected
+  std::string connected_to;  // scheme://host:port, empty when not connected
   unsigned requests = 0;
+
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  [[nodiscard]] bool open() { return (plain || secure) && tcp().socket().is_open(); }
 
   // Runs one asynchronous operation to its end on this thread.
   template <typename Start>
   beast::error_code run(std::chrono::steady_clock::duration timeout, Start start) {
     beast::error_code result = asio::error::would_block;
-    stream.expires_after(timeout);
+    tcp().expires_after(timeout);
     start([&result](beast::error_code error, auto&&...) { result = error; });
     io.restart();
     io.run();
     return result;
   }
+  // run() of an operation on the connection's stream, TLS or not: op(stream, handler).
+  template <typename Operation>
+  beast::error_code on_stream(std::chrono::steady_clock::duration timeout, Operation op) {
+    return run(timeout, [&](auto handler) {
+      if (secure) {
+        op(*secure, std::move(handler));
+      } else {
+        op(*plain, std::move(handler));
+      }
+    });
+  }
 
   Expected<void, std::string> connect(const Url& url) {
-    const std::string key = url.host + ":" + url.port;
-    if (key == connected_to && stream.socket().is_open()) return {};
+    const std::string key = (url.tls ? "https://" : "http://") + url.host + ":" + url.port;
+    if (key == connected_to && open()) return {};
     close();
     tcp::resolver resolver(io);
     beast::error_code error;
     const auto endpoints = resolver.resolve(url.host, url.port, error);
     if (error) return Unexpected(url.host + ": " + error.message());
+    if (url.tls) {
+      if (!tls_context) tls_context.emplace(make_tls_context());
+      secure.emplace(io, *tls_context);
+    } else {
+      plain.emplace(io);
+    }
     error = run(kConnectTimeout,
-                [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
+                [&](auto handler) { tcp().async_connect(endpoints, std::move(handler)); });
     if (error == beast::error::timeout) {
+      close();
       return Unexpected(url.host_header() + ": no answer to the connection");
     }
-    if (error) return Unexpected(url.host_header() + ": " + error.message());
-    stream.socket().set_option(tcp::no_delay(true));
+    if (error) {
+      close();
+      return Unexpected(url.host_header() + ": " + error.message());
+    }
+    tcp().socket().set_option(tcp::no_delay(true));
+    if (secure) {
+      // SSL_set_tlsext_host_name() is this call behind a C cast (-Wold-style-cast).
+      if (!is_ip_literal(url.host) &&
+          SSL_ctrl(secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                   const_cast<char*>(url.host.c_str())) != 1) {
+        close();
+        return Unexpected(url.host_header() + ": cannot send the TLS server name");
+      }
+      secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
+      error = run(kConnectTimeout, [&](auto handler) {
+        secure->async_handshake(asio::ssl::stream_base::client, std::move(handler));
+      });
+      if (error) {
+        close();
+        if (error == beast::error::timeout) {
+          return Unexpected(url.host_header() + ": no answer to the TLS handshake");
+        }
+        return Unexpected(url.host_header() + ": TLS handshake failed: " + error.message());
+      }
+    }
     connected_to = key;
     requests = 0;
     buffer.clear();
     return {};
   }
 
+  // Closes without a TLS close_notify: every body is delimited by HTTP framing, so a cut
+  // cannot pass for an end, and a blocking shutdown could wait on a peer that does not answer.
   void close() noexcept {
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.socket().close(ignored);
+    if (plain || secure) {
+      beast::error_code ignored;
+      tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp().socket().close(ignored);
+    }
+    secure.reset();
+    plain.reset();
     connected_to.clear();
     parser.reset();
   }
@@ -195,8 +275,9 @@ Expected<ResponseHead, std::string> HttpConnection::request(const Url& url,
   request.set(http::field::user_agent, "peerdist-get");
   for (const auto& field : fields) request.insert(field.name_string(), field.value());
   request.keep_alive(true);
-  auto error = d.run(
-      kIoTimeout, [&](auto handler) { http::async_write(d.stream, request, std::move(handler)); });
+  auto error = d.on_stream(kIoTimeout, [&](auto& stream, auto handler) {
+    http::async_write(stream, request, std::move(handler));
+  });
   if (error) {
     d.close();
     return Unexpected(url.host_header() + ": sending the request: " + error.message());
@@ -205,8 +286,8 @@ Expected<ResponseHead, std::string> HttpConnection::request(const Url& url,
   d.parser.emplace();
   d.parser->header_limit(kMaxHeaderBytes);
   d.parser->body_limit(std::numeric_limits<std::uint64_t>::max());
-  error = d.run(kIoTimeout, [&](auto handler) {
-    http::async_read_header(d.stream, d.buffer, *d.parser, std::move(handler));
+  error = d.on_stream(kIoTimeout, [&](auto& stream, auto handler) {
+    http::async_read_header(stream, d.buffer, *d.parser, std::move(handler));
   });
   if (error) {
     d.close();
@@ -234,15 +315,16 @@ Expected<std::size_t, std::string> HttpConnection::read_body(std::span<std::uint
   auto& body = d.parser->get().body();
   body.data = out.data();
   body.size = out.size();
-  auto error = d.run(kIoTimeout, [&](auto handler) {
-    http::async_read_some(d.stream, d.buffer, *d.parser, std::move(handler));
+  auto error = d.on_stream(kIoTimeout, [&](auto& stream, auto handler) {
+    http::async_read_some(stream, d.buffer, *d.parser, std::move(handler));
   });
   if (error == http::error::need_buffer) error = {};
   const std::size_t got = out.size() - body.size;
   if (error) {
     const std::string where = d.connected_to;
     d.close();
-    if (error == http::error::partial_message || error == http::error::end_of_stream) {
+    if (error == http::error::partial_message || error == http::error::end_of_stream ||
+        error == asio::ssl::error::stream_truncated) {
       return Unexpected(where + ": the body was cut short (connection closed before its end)");
     }
     if (error == beast::error::timeout) return Unexpected(where + ": the body stalled");

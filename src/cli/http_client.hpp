@@ -1,6 +1,12 @@
-// A small blocking HTTP/1.1 client for `peerdist get` (Boost.Beast over plain TCP): one
-// connection at a time per object, every step under a deadline, the body read in pieces so
-// that a large download never sits in memory.
+// A small blocking HTTP/1.1 client for `peerdist get` (Boost.Beast over TCP, or over TLS for
+// https:// URLs): one connection at a time per object, every step under a deadline, the body
+// read in pieces so that a large download never sits in memory.
+//
+// TLS: OpenSSL's default trust store (the system's CA certificates; SSL_CERT_FILE and
+// SSL_CERT_DIR point it elsewhere), the server's certificate checked against the URL's host
+// name, SNI sent, TLS 1.2 at least. There is no switch to skip verification: content that
+// BranchCache verifies block by block is still only as trustworthy as the content
+// information, and that comes over this connection.
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
@@ -16,11 +22,13 @@
 
 namespace peerdist::cli {
 
-// An http:// URL, split.
+// An http:// or https:// URL, split.
 struct Url {
+  bool tls = false;    // https
   std::string host;    // as written (an IPv6 literal without its brackets)
-  std::string port;    // "80" when not given
+  std::string port;    // "80" (http) or "443" (https) when not given
   std::string target;  // path and query, at least "/"
+  [[nodiscard]] std::string default_port() const { return tls ? "443" : "80"; }
   [[nodiscard]] std::string host_header() const;
   [[nodiscard]] std::string text() const;
 };

@@ -35,13 +35,43 @@ TEST(ParseUrl, Ipv6Literal) {
 TEST(ParseUrl, RefusesWhatItCannotFetch) {
   EXPECT_FALSE(parse_url("example.org/x"));
   EXPECT_FALSE(parse_url("ftp://example.org/x"));
-  EXPECT_NE(parse_url("https://example.org/x").error().find("https"), std::string::npos);
+  EXPECT_NE(parse_url("ftp://example.org/x").error().find("https://"), std::string::npos);
   EXPECT_FALSE(parse_url("http:///x"));
   EXPECT_FALSE(parse_url("http://h:0/x"));
   EXPECT_FALSE(parse_url("http://h:65536/x"));
   EXPECT_FALSE(parse_url("http://h:8a/x"));
   EXPECT_FALSE(parse_url("http://user@h/x"));
   EXPECT_FALSE(parse_url("http://[::1/x"));
+}
+
+TEST(ParseUrl, HttpsDefaultsTo443AndKeepsItsScheme) {
+  auto url = parse_url("HTTPS://secure.example/a.iso");
+  ASSERT_TRUE(url) << url.error();
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->port, "443");
+  EXPECT_EQ(url->host_header(), "secure.example");
+  EXPECT_EQ(url->text(), "https://secure.example/a.iso");
+  auto other_port = parse_url("https://secure.example:80/");
+  ASSERT_TRUE(other_port) << other_port.error();
+  EXPECT_EQ(other_port->host_header(), "secure.example:80");
+  auto plain = parse_url("http://plain.example:443/");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_FALSE(plain->tls);
+  EXPECT_EQ(plain->text(), "http://plain.example:443/");
+}
+
+TEST(ResolveLocation, SchemeRelativeKeepsTheBaseScheme) {
+  const auto base = parse_url("https://a.example/dir/x");
+  ASSERT_TRUE(base);
+  auto moved = resolve_location(*base, "//b.example/y");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->text(), "https://b.example/y");
+  auto rooted = resolve_location(*base, "/z");
+  ASSERT_TRUE(rooted);
+  EXPECT_EQ(rooted->text(), "https://a.example/z");
+  auto down = resolve_location(*base, "http://a.example/plain");
+  ASSERT_TRUE(down);
+  EXPECT_FALSE(down->tls);
 }
 
 TEST(ResolveLocation, AbsoluteRelativeAndSchemeRelative) {
@@ -59,7 +89,9 @@ TEST(ResolveLocation, AbsoluteRelativeAndSchemeRelative) {
   auto scheme_relative = resolve_location(*base, "//c.example/x");
   ASSERT_TRUE(scheme_relative);
   EXPECT_EQ(scheme_relative->text(), "http://c.example/x");
-  EXPECT_FALSE(resolve_location(*base, "https://secure.example/x"));
+  auto secure = resolve_location(*base, "https://secure.example/x");
+  ASSERT_TRUE(secure);
+  EXPECT_EQ(secure->text(), "https://secure.example/x");
 }
 
 TEST(LastPathSegment, IsTheDefaultOutputName) {
