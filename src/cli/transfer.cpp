@@ -173,8 +173,21 @@ Expected<TransferResult, TransferError> transfer(Instance& instance,
   // and a read answered short asks again for the rest of its piece.
   std::uint64_t next = range.start;
   const auto reads_started = std::chrono::steady_clock::now();
+  // The buffers of finished reads, for the next ones: a read is often answered with one
+  // 64 KiB block, and a fresh zero-filled buffer of kReadSize for each cost more CPU than
+  // everything else this process does.
+  std::vector<std::vector<std::uint8_t>> spare;
+  const auto buffer_of = [&](std::size_t length) {
+    std::vector<std::uint8_t> buffer;
+    if (!spare.empty()) {
+      buffer = std::move(spare.back());
+      spare.pop_back();
+    }
+    buffer.resize(length);  // from a spare of kReadSize: no allocation, no fill
+    return buffer;
+  };
   const auto issue_at = [&](std::uint64_t offset, std::size_t length) {
-    PendingRead read{std::vector<std::uint8_t>(length), {}, offset};
+    PendingRead read{buffer_of(length), {}, offset};
     read.result = content->block_read(offset, read.buffer, options.timeout);
     window.push_back(std::move(read));
   };
@@ -186,7 +199,7 @@ Expected<TransferResult, TransferError> transfer(Instance& instance,
       next += n;
       return;
     }
-    PendingRead read{std::vector<std::uint8_t>(kReadSize), {}, 0};
+    PendingRead read{buffer_of(kReadSize), {}, 0};
     read.result = content->stream_read(read.buffer, options.timeout);
     window.push_back(std::move(read));
   };
@@ -285,6 +298,7 @@ Expected<TransferResult, TransferError> transfer(Instance& instance,
       return Unexpected(service_failure("reading", got.error));
     }
     progress.update(done);
+    spare.push_back(std::move(read.buffer));
     if (!at_end) issue();
   }
   progress.finish();

@@ -147,8 +147,9 @@ expect_error "refused" "http://127.0.0.1:1/content.bin"
 expect_error "cut short" "$base/truncated/content.bin" --no-peerdist
 expect_error "not valid" "$base/badci/content.bin"
 expect_error "ContentLength" "$base/nolength/content.bin"
-expect_error "https" "https://127.0.0.1/content.bin"
-echo "redirects, 404, refused, truncated, bad CI, missing ContentLength: errors OK"
+expect_error "TLS handshake failed" "https://${base#http://}/content.bin"  # TLS to a plain server
+expect_error "unsupported URL scheme" "ftp://127.0.0.1/content.bin"
+echo "redirects, 404, refused, truncated, bad CI, missing ContentLength, TLS to plain HTTP, ftp: errors OK"
 
 # 6. No peerdistd: a message, then a plain download, named after the URL.
 (cd "$work/out" && PEERDIST_SOCKET="$work/no-such-socket" "$cli" get "$base/content.bin" --json \
