@@ -524,5 +524,63 @@ TEST_F(PccrtpProxyTest, CutUpstreamBodyStoresNoCi) {
   EXPECT_EQ(second.header("x-p2p-peerdistex"), "MakeHashRequest=true");
 }
 
+TEST_F(PccrtpProxyTest, AClientThatStopsReadingStopsTheUpstream) {
+  constexpr std::size_t kHuge = std::size_t{64} << 20U;
+  (void)root_->write("huge.bin", test::random_content(kHuge, 12));
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  // A small receive window, and then no reading at all.
+  socket.set_option(asio::socket_base::receive_buffer_size(64 * 1024));
+  const std::string get = "GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(socket, asio::buffer(get));
+  // Wait until the proxy stops reading from the upstream (its count holds still), or give up.
+  std::uint64_t last = 0;
+  int still = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (still < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto now = proxy_->counters().upstream_bytes;
+    still = now == last && now > 0 ? still + 1 : 0;
+    last = now;
+  }
+  // Socket buffers on three connections hold a few MiB at most; the rest waits upstream.
+  EXPECT_GT(last, 0U);
+  EXPECT_LT(last, kHuge / 2);
+  std::cout << "[ measured ] read from the upstream while the client does not read: " << last
+            << " of " << kHuge << " bytes\n";
+}
+
+TEST_F(PccrtpProxyTest, KeepAliveCarriesSeveralRequestsThroughTheProxy) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  beast::flat_buffer buffer;
+  const auto ask = [&](const Headers& headers) {
+    http::request<http::empty_body> req(http::verb::get, "/large.bin", 11);
+    req.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    http::write(socket, req);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(socket, buffer, parser);
+    return parser.release();
+  };
+  const auto plain = ask({});
+  EXPECT_EQ(plain.body().size(), kLargeSize);
+  const auto first = ask(peerdist_v1_v2());
+  EXPECT_EQ(first[http::field::content_encoding], "");
+  EXPECT_EQ(first.body().size(), kLargeSize);
+  (void)log_lines(2);
+  const auto second = ask(peerdist_v1_v2());
+  EXPECT_EQ(second[http::field::content_encoding], "peerdist");
+  const std::string expected_body = [&] {
+    const auto ci = expected_ci(large_, pccrc::Version::v2);
+    return std::string(ci.begin(), ci.end());
+  }();
+  EXPECT_EQ(second.body(), expected_body);
+  EXPECT_EQ(proxy_->counters().connections, 1U);
+}
+
 }  // namespace
 }  // namespace peerdist::net
