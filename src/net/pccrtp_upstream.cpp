@@ -22,9 +22,20 @@ bool starts_with_ci(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 std::string PccrtpUpstream::host_field() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  std::string out = v6 ? "[" + host + "]" : host;
-  if (port != kDefaultHttpPort) out += ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict overlap inside
+  // operator+ on `":" + std::to_string(...)` (GCC bug 105329), which broke the release build.
+  std::string out;
+  if (host.find(':') != std::string::npos) {
+    out += '[';
+    out += host;
+    out += ']';
+  } else {
+    out = host;
+  }
+  if (port != kDefaultHttpPort) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 
