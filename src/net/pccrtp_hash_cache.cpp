@@ -41,9 +41,11 @@ constexpr const char* kRecreate =
     " PRIMARY KEY (resource, key_id, ci_version)) WITHOUT ROWID; "
     "PRAGMA user_version=2; COMMIT;";
 // WAL: readers (requests) do not wait for the worker's write. synchronous=NORMAL: a row lost
-// in a power cut is only hashed again. The busy timeout lets two servers share a state dir.
+// in a power cut is only hashed again. The busy timeout lets two servers share a state dir;
+// it comes first, because switching to WAL waits for a server that is closing the database
+// (its last checkpoint) and failed with "database is locked" on a quick restart.
 constexpr const char* kPragmas =
-    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
+    "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
 
 // pread()s of this size feed the builder (its prepare() span is at most this large anyway).
 constexpr std::size_t kMaxReadBytes = std::size_t{1} << 20U;
