@@ -47,7 +47,7 @@ std::uint32_t commit(store::DataCache& cache,
 }  // namespace
 
 CacheFront::CacheFront(boost::asio::any_io_executor executor, CacheExecutor& thread)
-    : executor_(std::move(executor)), thread_(thread) {}
+    : executor_(std::move(executor)), thread_(thread), linger_(executor_) {}
 
 void CacheFront::put(pccrc::VerifiedBlock block,
                      std::shared_ptr<const pccrc::SegmentDescriptor> segment,
@@ -56,19 +56,12 @@ void CacheFront::put(pccrc::VerifiedBlock block,
   const BlockKey key{shared->segment_id(), shared->index()};
   writable_pending()[key] = shared;
   batch_bytes_ += shared->bytes().size();
+  if (committed) ++batch_waited_;
   batch_.push_back(Entry{shared, std::move(segment), tag, std::move(committed)});
   if (batch_bytes_ >= kMaxBatchBytes) {
     send_batch();
-  } else if (in_flight_ == 0 && !send_posted_) {
-    // Idle: commit at the next turn of the network thread, so that the blocks of one handler
-    // (an AddData's verified blocks, a peer's burst) share one commit.
-    send_posted_ = true;
-    boost::asio::post(executor_, [weak = weak_from_this()] {
-      auto self = weak.lock();
-      if (!self) return;
-      self->send_posted_ = false;
-      if (self->in_flight_ == 0) self->send_batch();
-    });
+  } else {
+    schedule_send();
   }
 
   // Listeners may unlisten (themselves or others) while being told: call a copy.
@@ -98,10 +91,38 @@ std::shared_ptr<const pccrc::VerifiedBlock> CacheFront::find(const BlockKey& key
   return it == pending_->end() ? nullptr : it->second;
 }
 
+void CacheFront::schedule_send() {
+  if (batch_.empty() || in_flight_ > 0) return;
+  if (batch_waited_ > 0) {
+    if (send_posted_) return;
+    // Idle: commit at the next turn of the network thread, so that the blocks of one handler
+    // (an AddData's verified blocks, a peer's burst) share one commit.
+    send_posted_ = true;
+    boost::asio::post(executor_, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->send_posted_ = false;
+      if (self->in_flight_ == 0) self->send_batch();
+    });
+    return;
+  }
+  if (lingering_) return;
+  lingering_ = true;
+  linger_.expires_after(kPeerCommitDelay);
+  linger_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto self = weak.lock();
+    if (!self) return;
+    self->lingering_ = false;
+    if (self->in_flight_ == 0) self->send_batch();
+  });
+}
+
 void CacheFront::send_batch() {
   if (batch_.empty()) return;
   std::vector<Entry> entries = std::exchange(batch_, {});
   batch_bytes_ = 0;
+  batch_waited_ = 0;
   ++in_flight_;
   std::vector<std::shared_ptr<const pccrc::VerifiedBlock>> blocks;
   blocks.reserve(entries.size());
@@ -140,7 +161,11 @@ void CacheFront::on_committed(std::vector<Entry> entries, std::uint32_t status) 
   for (Entry& e : entries) {
     if (e.committed) e.committed(status);
   }
-  if (in_flight_ == 0) send_batch();
+  if (in_flight_ == 0 && batch_waited_ > 0) {
+    send_batch();  // someone waits: no need to wait for a turn
+  } else {
+    schedule_send();
+  }
 }
 
 void CacheFront::post_after_puts(CacheExecutor::Job job) {

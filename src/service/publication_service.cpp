@@ -153,7 +153,9 @@ void PublicationService::join() {
   // Hashing jobs post to the catalog thread, so they finish first.
   hash_pool_.join();
   catalog_.join();
-  // Blocks posted for commit are stored before the cache closes.
+  // Blocks posted for commit are stored before the cache closes, a batch still collecting
+  // (CacheFront::kPeerCommitDelay) too.
+  if (client_.cache) client_.cache->commit_now();
   if (cache_thread_) cache_thread_->join();
 }
 

@@ -353,6 +353,20 @@ TEST_P(ClientContentTest, MissingBlocksComeFromPeersAndAreStored) {
   EXPECT_EQ(r.data, bytes_of(content_, 0, 100));
 }
 
+TEST_P(ClientContentTest, BlocksFromPeersAreCommittedWithoutAnyoneWaiting) {
+  auto c = ready_handle();
+  peers_->hold_all(*c->layout(), content_);
+  const auto all = blocks(*c);
+  ASSERT_EQ(read(*c, 0, 10, PEERDIST_READ_TIMEOUT_DEFAULT).status, ERROR_SUCCESS);
+  // No settle(): the batch nobody waits for is committed on its own.
+  run_until([&] { return context_.cache->pending()->empty(); });
+  EXPECT_TRUE(cached(c->layout()->key(all[0])));
+  // commit_now() (shutdown) sends a batch still collecting: the cache thread's next job finds it.
+  ASSERT_EQ(read(*c, all[1].offset, 10, PEERDIST_READ_TIMEOUT_DEFAULT).status, ERROR_SUCCESS);
+  context_.cache->commit_now();
+  EXPECT_TRUE(cached(c->layout()->key(all[1])));
+}
+
 TEST_P(ClientContentTest, CorruptPeerDataIsNeverStored) {
   auto c = ready_handle();
   peers_->hold_all(*c->layout(), content_);

@@ -5,6 +5,11 @@
 //   flight at a time; what arrives meanwhile waits for it and goes in the next one (so an idle
 //   cache commits at the next turn of the network thread, a busy one in batches, one fdatasync
 //   each), unless the batch reaches kMaxBatchBytes, which is then sent at once to bound memory.
+//   A batch nobody waits for (blocks from peers: no `committed`) lingers up to kPeerCommitDelay
+//   for more, so that a peer's stream of blocks costs one transaction per many blocks instead of
+//   one each (a commit rewrites the segment's row, with its descriptor, and wakes two threads);
+//   reads and peers find those blocks in pending() meanwhile, and a crash before the commit
+//   loses them as it would have lost a batch in flight (nothing is marked present unwritten).
 // * Until its commit has completed, a block stays in pending(): reads give the cache thread a
 //   snapshot of it, so that a block is never missed between "put" and "on disk".
 // * Listeners: reads waiting for a block hear of it the moment it is put, from memory, without
@@ -19,6 +24,8 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -45,6 +52,11 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   // of blocks waiting for the disk (a commit of 16 MiB takes a fraction of a second) while
   // still making one fdatasync serve hundreds of V1 blocks.
   static constexpr std::size_t kMaxBatchBytes = std::size_t{16} << 20U;
+  // How long a batch of blocks nobody waits for collects more before its commit: at the ~2,000
+  // V1 blocks a second of one peer's stream that is ~40 blocks a transaction instead of one,
+  // and a reader never waits for it (pending() serves them). Short enough that little sits in
+  // memory (at most kMaxBatchBytes anyway) and that a shutdown's last batch is small.
+  static constexpr std::chrono::milliseconds kPeerCommitDelay{20};
 
   CacheFront(boost::asio::any_io_executor executor, CacheExecutor& thread);
 
@@ -71,6 +83,9 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   [[nodiscard]] std::uint64_t listen(const crypto::Digest& segment_id, Listener listener);
   void unlisten(std::uint64_t token);
 
+  // Sends the batch now, whatever its delay (shutdown: before the cache thread is joined).
+  void commit_now() { send_batch(); }
+
   [[nodiscard]] std::size_t batch_bytes() const noexcept { return batch_bytes_; }
   [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
 
@@ -83,6 +98,9 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   };
 
   void send_batch();
+  // Sends the batch at the next turn of the network thread if someone waits for it, else
+  // after kPeerCommitDelay; nothing while a commit is in flight (its answer calls this again).
+  void schedule_send();
   void on_committed(std::vector<Entry> entries, std::uint32_t status);
   // pending_ to change: itself when no snapshot of it is held any more, else a copy (the
   // snapshots a job holds never change under it; copying on every put made each put cost a
@@ -94,8 +112,11 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   std::shared_ptr<PendingBlocks> pending_ = std::make_shared<PendingBlocks>();
   std::vector<Entry> batch_;
   std::size_t batch_bytes_ = 0;
-  std::size_t in_flight_ = 0;  // commits posted and not yet answered
-  bool send_posted_ = false;   // a send of the batch is posted to the network thread
+  std::size_t in_flight_ = 0;     // commits posted and not yet answered
+  bool send_posted_ = false;      // a send of the batch is posted to the network thread
+  std::size_t batch_waited_ = 0;  // entries of batch_ with a `committed` handler
+  boost::asio::steady_timer linger_;
+  bool lingering_ = false;  // linger_ is armed
   std::uint64_t commits_ = 0;
 
   std::uint64_t next_token_ = 1;
