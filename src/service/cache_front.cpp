@@ -49,9 +49,9 @@ std::uint32_t commit(store::DataCache& cache,
 CacheFront::CacheFront(boost::asio::any_io_executor executor, CacheExecutor& thread)
     : executor_(std::move(executor)), thread_(thread), linger_(executor_) {}
 
-void CacheFront::put(pccrc::VerifiedBlock block,
-                     std::shared_ptr<const pccrc::SegmentDescriptor> segment,
-                     std::optional<store::ContentTag> tag, Committed committed) {
+std::shared_ptr<const pccrc::VerifiedBlock> CacheFront::put(
+    pccrc::VerifiedBlock block, std::shared_ptr<const pccrc::SegmentDescriptor> segment,
+    std::optional<store::ContentTag> tag, Committed committed) {
   auto shared = std::make_shared<const pccrc::VerifiedBlock>(std::move(block));
   const BlockKey key{shared->segment_id(), shared->index()};
   writable_pending()[key] = shared;
@@ -72,6 +72,7 @@ void CacheFront::put(pccrc::VerifiedBlock block,
     if (listener != listeners_.end()) told.push_back(listener->second.second);
   }
   for (const Listener& listener : told) listener(shared);
+  return shared;
 }
 
 PendingBlocks& CacheFront::writable_pending() {
@@ -170,6 +171,7 @@ void CacheFront::on_committed(std::vector<Entry> entries, std::uint32_t status) 
 
 void CacheFront::post_after_puts(CacheExecutor::Job job) {
   // The cache thread runs jobs in order: the batch, then `job`.
+  ++generation_;
   send_batch();
   thread_.post(std::move(job));
 }

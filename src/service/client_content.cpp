@@ -311,6 +311,7 @@ void ClientContent::start_read(std::uint64_t serial) {
     read.plan.push_back(*place);
   }
   if (read.plan.empty()) return finish_read(serial, Reply::failure(PEERDIST_ERROR_NO_MORE));
+  if (answer_from_memory(serial, read)) return;
   const std::uint64_t limit = std::min(range.end, read.offset + kMaxReportedBytes);
   context_.cache->post([weak = weak_from_this(), executor = context_.executor, serial,
                         layout = layout_, pending = context_.cache->pending(), plan = read.plan,
@@ -331,6 +332,42 @@ void ClientContent::start_read(std::uint64_t serial) {
       if (auto self = weak.lock()) self->on_looked(serial, std::move(look));
     });
   });
+}
+
+std::shared_ptr<const pccrc::VerifiedBlock> ClientContent::in_memory(const BlockPlace& place) {
+  const BlockKey key = layout_->key(place);
+  if (auto it = fetched_.find(place.ordinal); it != fetched_.end()) {
+    if (fetched_generation_ == context_.cache->generation() &&
+        BlockKey{it->second->segment_id(), it->second->index()} == key) {
+      return it->second;
+    }
+  }
+  return context_.cache->find(key);
+}
+
+void ClientContent::forget_fetched() {
+  fetched_.clear();
+  fetched_bytes_ = 0;
+}
+
+bool ClientContent::answer_from_memory(std::uint64_t serial, const Read& read) {
+  if (fetched_generation_ != context_.cache->generation()) {
+    // A FlushContent or CacheClear came since they were fetched: not served any more.
+    forget_fetched();
+    fetched_generation_ = context_.cache->generation();
+  }
+  std::vector<BlockBytes> prefix;
+  std::size_t k = 0;
+  for (; k < read.plan.size(); ++k) {
+    auto block = in_memory(read.plan[k]);
+    if (!block) break;
+    prefix.push_back(BlockBytes::of(std::move(block)));
+  }
+  if (prefix.empty()) return false;
+  // The cache could hold more after the prefix, unless the next block is being fetched.
+  if (k < read.plan.size() && !in_flight_.contains(read.plan[k].ordinal)) return false;
+  finish_with_data(serial, prefix, true);
+  return true;
 }
 
 void ClientContent::start_query(std::uint64_t serial) {
@@ -461,6 +498,14 @@ void ClientContent::finish_with_data(std::uint64_t serial, const std::vector<Blo
     if (to >= end) break;
   }
   reply.bytes = static_cast<std::uint32_t>(reply.data.size());
+  // What the read took whole is not kept for another (a read of it again looks in the cache).
+  for (std::size_t k = 0; k < blocks.size() && k < read.plan.size() && !fetched_.empty(); ++k) {
+    if (read.plan[k].end() > read.offset + reply.data.size()) break;
+    if (auto it = fetched_.find(read.plan[k].ordinal); it != fetched_.end()) {
+      fetched_bytes_ -= it->second->bytes().size();
+      fetched_.erase(it);
+    }
+  }
   if (from_cache) context_.counters.bytes_from_cache += reply.data.size();
   if (read.stream) cursor_ = read.offset + reply.data.size();
   finish_read(serial, std::move(reply));
@@ -570,7 +615,14 @@ void ClientContent::on_fetched_block(std::uint64_t fetch_id, pccrc::VerifiedBloc
   }
   context_.counters.bytes_from_peers += block.bytes().size();
   // Waiting reads (this handle's and others') hear of it now, from memory.
-  context_.cache->put(std::move(block), descriptor, tag_, nullptr);
+  auto shared = context_.cache->put(std::move(block), descriptor, tag_, nullptr);
+  // Kept for the reads to come (answer_from_memory).
+  if (fetched_generation_ != context_.cache->generation()) {
+    forget_fetched();
+    fetched_generation_ = context_.cache->generation();
+  }
+  if (fetched_bytes_ + shared->bytes().size() > kMaxFetchedBytes) forget_fetched();
+  if (fetched_.emplace(ordinal, shared).second) fetched_bytes_ += shared->bytes().size();
 }
 
 void ClientContent::on_fetch_done(std::uint64_t fetch_id, net::FetchOutcome outcome) {
@@ -648,6 +700,7 @@ void ClientContent::cancel(const std::shared_ptr<PendingOperation>& op) {
 void ClientContent::end(std::uint32_t status) {
   stop_fetches();
   partials_.clear();
+  forget_fetched();
   auto reads = std::exchange(reads_, {});
   stream_reads_.clear();
   for (auto& [serial, read] : reads) {

@@ -353,6 +353,32 @@ TEST_P(ClientContentTest, MissingBlocksComeFromPeersAndAreStored) {
   EXPECT_EQ(r.data, bytes_of(content_, 0, 100));
 }
 
+TEST_P(ClientContentTest, FetchedBlocksKeptInMemoryAreNotServedAfterAFlush) {
+  auto c = ready_handle();
+  peers_->hold_all(*c->layout(), content_);
+  const auto all = blocks(*c);
+  // Part of the first block: the rest of it stays in the handle's memory for the next read.
+  Reply r = read(*c, 0, 10, PEERDIST_READ_TIMEOUT_DEFAULT);
+  ASSERT_EQ(r.status, ERROR_SUCCESS);
+  r = read(*c, 10, 10);
+  ASSERT_EQ(r.status, ERROR_SUCCESS);
+  EXPECT_EQ(r.data, bytes_of(content_, 10, 20));
+  // FlushContent of the handle's tag removes the block from the cache: no read finds it after.
+  store::ContentTag tag{};
+  tag.fill(1);
+  std::promise<bool> flushed;
+  auto done = flushed.get_future();
+  context_.cache->post_after_puts([&flushed, tag](store::DataCache& cache) {
+    flushed.set_value(static_cast<bool>(cache.flush(tag)));
+  });
+  run_until([&] { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  ASSERT_TRUE(done.get());
+  settle();
+  EXPECT_FALSE(cached(c->layout()->key(all[0])));
+  r = read(*c, 20, 10);
+  EXPECT_EQ(r.status, PEERDIST_ERROR_MISSING_DATA);
+}
+
 TEST_P(ClientContentTest, BlocksFromPeersAreCommittedWithoutAnyoneWaiting) {
   auto c = ready_handle();
   peers_->hold_all(*c->layout(), content_);

@@ -64,17 +64,21 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
 
   // Stores a verified block of `segment` (labelled with `tag` if the segment must be described
   // again); waiting listeners hear of it now. `committed` (may be empty) is called on the
-  // network thread after the commit.
-  void put(pccrc::VerifiedBlock block, std::shared_ptr<const pccrc::SegmentDescriptor> segment,
-           std::optional<store::ContentTag> tag, Committed committed);
+  // network thread after the commit. Returns the block as shared with pending().
+  std::shared_ptr<const pccrc::VerifiedBlock> put(
+      pccrc::VerifiedBlock block, std::shared_ptr<const pccrc::SegmentDescriptor> segment,
+      std::optional<store::ContentTag> tag, Committed committed);
 
   // Blocks put and not yet committed (an immutable snapshot, cheap to take).
   [[nodiscard]] std::shared_ptr<const PendingBlocks> pending() const noexcept { return pending_; }
   [[nodiscard]] std::shared_ptr<const pccrc::VerifiedBlock> find(const BlockKey& key) const;
 
   // Runs `job` on the cache thread after every block put so far has been committed (FlushContent,
-  // CacheClear: what was verified before them goes too).
+  // CacheClear: what was verified before them goes too). Starts a new generation().
   void post_after_puts(CacheExecutor::Job job);
+  // Changes with every post_after_puts(): blocks a handle keeps in memory from an earlier
+  // generation may have been flushed or cleared from the cache since, and are not served.
+  [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
   // Runs `job` on the cache thread with no ordering against puts (reads, which look at
   // pending() themselves).
   void post(CacheExecutor::Job job) { thread_.post(std::move(job)); }
@@ -118,6 +122,7 @@ class CacheFront : public std::enable_shared_from_this<CacheFront> {
   boost::asio::steady_timer linger_;
   bool lingering_ = false;  // linger_ is armed
   std::uint64_t commits_ = 0;
+  std::uint64_t generation_ = 0;
 
   std::uint64_t next_token_ = 1;
   std::map<std::uint64_t, std::pair<crypto::Digest, Listener>> listeners_;

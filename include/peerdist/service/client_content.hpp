@@ -63,6 +63,11 @@ class ClientContent : public std::enable_shared_from_this<ClientContent> {
   // Blocks one read looks at: a hostile CI of tiny V2 segments cannot make one read visit
   // millions; the read then simply returns fewer bytes.
   static constexpr std::size_t kMaxPlanBlocks = 1024;
+  // Blocks this handle's fetches brought that no read has taken yet, kept so that the next read
+  // takes them from memory rather than from the cache thread (which would read back the file
+  // just written): twice a window of reads in flight (peerdist fetch: 8 of 1 MiB), per handle.
+  // Past it they are dropped (reads then look in the cache, as without them).
+  static constexpr std::size_t kMaxFetchedBytes = std::size_t{16} << 20U;
   // The largest count a read's Result can carry (a DWORD): missing ranges and query answers
   // are clamped to it.
   static constexpr std::uint64_t kMaxReportedBytes = 0xFFFFFFFFU;
@@ -157,6 +162,12 @@ class ClientContent : public std::enable_shared_from_this<ClientContent> {
 
   // Reads.
   void start_read(std::uint64_t serial);
+  // Answers the read from the blocks in memory (fetched_, pending()) when they answer it as the
+  // cache would: a prefix that covers the plan or stops at a block being fetched (which was not
+  // held when its read looked). False: the cache thread must look.
+  bool answer_from_memory(std::uint64_t serial, const Read& read);
+  [[nodiscard]] std::shared_ptr<const pccrc::VerifiedBlock> in_memory(const BlockPlace& place);
+  void forget_fetched();
   void start_query(std::uint64_t serial);
   void on_looked(std::uint64_t serial, Look look);
   void on_queried(std::uint64_t serial, std::uint64_t held_end);
@@ -200,6 +211,12 @@ class ClientContent : public std::enable_shared_from_this<ClientContent> {
   std::map<std::uint64_t, std::uint64_t> in_flight_;  // block ordinal -> fetch id
 
   PartialBlocks partials_{kMaxPartialBytes};  // by block ordinal
+
+  // Blocks fetched for this handle not yet read (kMaxFetchedBytes), by ordinal, and the
+  // CacheFront generation they belong to.
+  std::map<std::uint64_t, std::shared_ptr<const pccrc::VerifiedBlock>> fetched_;
+  std::size_t fetched_bytes_ = 0;
+  std::uint64_t fetched_generation_ = 0;
 };
 
 }  // namespace peerdist::service
