@@ -337,6 +337,14 @@ struct DataCache::Impl {
   Statement update_presence;
   Statement touch;
 
+  // Rows find_row() read since the last write transaction began (begin_write() forgets them
+  // all): a peer's reads of one segment, block after block, cost one SQLite lookup instead of
+  // one each. Only this connection writes cache.sqlite (open() locks the directory), and
+  // find_row() is never called inside a write transaction, so a remembered row is the stored
+  // one. Bounded: a few segments are read at once.
+  std::unordered_map<std::string, Row> row_memo;
+  static constexpr std::size_t kMaxMemoRows = 64;
+
   std::uint64_t bytes_total = 0;  // sum of bytes_present, kept in step with every commit
   std::unordered_map<std::int64_t, std::int64_t> pending_touches;  // row id -> last used
   std::chrono::sys_seconds touches_written{};
@@ -396,6 +404,8 @@ struct DataCache::Impl {
 
   // The row of a segment (without its descriptor), or nullopt.
   Expected<std::optional<Row>, StoreError> find_row(const crypto::Digest& segment_id) {
+    std::string key = key_of(segment_id);
+    if (auto it = row_memo.find(key); it != row_memo.end()) return std::optional<Row>{it->second};
     const ResetOnExit reset(select_row);
     select_row.bind(1, segment_id.bytes());
     auto found = select_row.step();
@@ -403,6 +413,8 @@ struct DataCache::Impl {
     if (!*found) return std::optional<Row>{};
     auto row = cache_record::decode_row(raw_row(select_row));
     if (!row) return Unexpected(corrupt_row(segment_id, row.error()));
+    if (row_memo.size() >= kMaxMemoRows) row_memo.clear();
+    row_memo.emplace(std::move(key), *row);
     return std::optional<Row>{std::move(*row)};
   }
 
@@ -429,6 +441,7 @@ struct DataCache::Impl {
 
   // Begins a write transaction whose commit() is as durable as `kind` and the policy say.
   Expected<Transaction, StoreError> begin_write(Commit kind) {
+    row_memo.clear();  // whatever this transaction changes
     const bool full = kind == Commit::durable || policy == SyncPolicy::every_batch;
     if (full != full_sync) {
       // Outside any transaction, as SQLite requires; it applies to the next commits.

@@ -142,11 +142,33 @@ Expected<void, StoreError> SegmentFiles::sync_data(std::span<const FileDescripto
   return {};
 }
 
+int SegmentFiles::reader(const crypto::Digest& segment_id, const std::filesystem::path& path) {
+  for (auto it = readers_.begin(); it != readers_.end(); ++it) {
+    if (it->first != segment_id) continue;
+    struct stat st {};
+    if (::fstat(it->second.get(), &st) == 0 && st.st_nlink > 0) {
+      std::rotate(it, it + 1, readers_.end());  // most recently used last
+      return readers_.back().second.get();
+    }
+    readers_.erase(it);  // unlinked (or replaced) under us: the path decides again
+    break;
+  }
+  FileDescriptor fd(open_file(path, O_RDONLY));
+  if (!fd.valid()) return -1;
+  if (readers_.size() >= kOpenReadFiles) readers_.erase(readers_.begin());
+  readers_.emplace_back(segment_id, std::move(fd));
+  return readers_.back().second.get();
+}
+
+void SegmentFiles::forget_reader(const crypto::Digest& segment_id) {
+  std::erase_if(readers_, [&](const auto& entry) { return entry.first == segment_id; });
+}
+
 Expected<std::optional<std::vector<std::uint8_t>>, StoreError> SegmentFiles::read(
-    const crypto::Digest& segment_id, std::uint64_t offset, std::uint32_t length) const {
+    const crypto::Digest& segment_id, std::uint64_t offset, std::uint32_t length) {
   const std::filesystem::path path = path_of(segment_id);
-  const FileDescriptor fd(open_file(path, O_RDONLY));
-  if (!fd.valid()) {
+  const int fd = reader(segment_id, path);
+  if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::vector<std::uint8_t>>{};
     return Unexpected(errno_error(errno, "cannot open", path));
   }
@@ -154,7 +176,7 @@ Expected<std::optional<std::vector<std::uint8_t>>, StoreError> SegmentFiles::rea
   std::size_t done = 0;
   while (done < length) {
     const ssize_t n =
-        ::pread(fd.get(), bytes.data() + done, length - done, static_cast<off_t>(offset + done));
+        ::pread(fd, bytes.data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Unexpected(errno_error(errno, "cannot read", path));
@@ -177,7 +199,8 @@ Expected<std::optional<std::uint64_t>, StoreError> SegmentFiles::size(
   return std::optional<std::uint64_t>{static_cast<std::uint64_t>(st.st_size)};
 }
 
-Expected<void, StoreError> SegmentFiles::remove(const crypto::Digest& segment_id) const {
+Expected<void, StoreError> SegmentFiles::remove(const crypto::Digest& segment_id) {
+  forget_reader(segment_id);
   const std::filesystem::path path = path_of(segment_id);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Unexpected(errno_error(errno, "cannot remove", path));
@@ -185,7 +208,8 @@ Expected<void, StoreError> SegmentFiles::remove(const crypto::Digest& segment_id
   return {};
 }
 
-Expected<void, StoreError> SegmentFiles::remove_all() const {
+Expected<void, StoreError> SegmentFiles::remove_all() {
+  readers_.clear();
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     std::filesystem::remove_all(it->path(), ec);
@@ -198,7 +222,8 @@ Expected<void, StoreError> SegmentFiles::remove_all() const {
 }
 
 Expected<std::uint64_t, StoreError> SegmentFiles::remove_unknown(
-    const std::function<bool(const crypto::Digest&)>& keep) const {
+    const std::function<bool(const crypto::Digest&)>& keep) {
+  readers_.clear();
   std::uint64_t removed = 0;
   std::error_code ec;
   const auto drop = [&](const std::filesystem::path& path) -> Expected<void, StoreError> {

@@ -84,26 +84,39 @@ class SegmentFiles {
   [[nodiscard]] static Expected<void, StoreError> sync_data(std::span<const FileDescriptor> files);
 
   // `length` bytes at `offset` of the segment's file; nullopt when the file is missing or
-  // shorter than offset + length.
+  // shorter than offset + length. The descriptors of the last kOpenReadFiles files read stay
+  // open (a peer reads a segment block after block: an open and a close per block cost more
+  // than the read of the block itself); one whose file was unlinked since (remove(), or under
+  // the cache) is not used again.
   [[nodiscard]] Expected<std::optional<std::vector<std::uint8_t>>, StoreError> read(
-      const crypto::Digest& segment_id, std::uint64_t offset, std::uint32_t length) const;
+      const crypto::Digest& segment_id, std::uint64_t offset, std::uint32_t length);
 
   // The file's size, nullopt when it does not exist.
   [[nodiscard]] Expected<std::optional<std::uint64_t>, StoreError> size(
       const crypto::Digest& segment_id) const;
 
   // Removes the segment's file (a missing one is no error).
-  [[nodiscard]] Expected<void, StoreError> remove(const crypto::Digest& segment_id) const;
+  [[nodiscard]] Expected<void, StoreError> remove(const crypto::Digest& segment_id);
   // Removes every file and directory under the segments directory (which stays).
-  [[nodiscard]] Expected<void, StoreError> remove_all() const;
+  [[nodiscard]] Expected<void, StoreError> remove_all();
   // Removes everything under the segments directory that is not the file of a segment for
   // which `keep` returns true (files of unknown segments, stray names, files in the wrong
   // directory); returns how many entries went.
   [[nodiscard]] Expected<std::uint64_t, StoreError> remove_unknown(
-      const std::function<bool(const crypto::Digest&)>& keep) const;
+      const std::function<bool(const crypto::Digest&)>& keep);
+
+  // Read descriptors kept open: a few segments read at once by peers' connections, few enough
+  // next to a soft RLIMIT_NOFILE of 1024 shared with the daemon's sockets.
+  static constexpr std::size_t kOpenReadFiles = 8;
 
  private:
+  // The open read descriptor of the segment's file (opened now if need be, the least recently
+  // used one closed past kOpenReadFiles), -1 with errno set when it cannot be opened.
+  int reader(const crypto::Digest& segment_id, const std::filesystem::path& path);
+  void forget_reader(const crypto::Digest& segment_id);
+
   std::filesystem::path dir_;
+  std::vector<std::pair<crypto::Digest, FileDescriptor>> readers_;  // most recently used last
 };
 
 }  // namespace peerdist::store

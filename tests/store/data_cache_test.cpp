@@ -602,6 +602,38 @@ TEST_P(DataCacheTest, AFileRemovedWhileOpenIsForgottenAtTheRead) {
   EXPECT_EQ(usage().bytes, 0U);
 }
 
+TEST_P(DataCacheTest, AFileRemovedAfterAReadIsForgottenAtTheNextRead) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  ASSERT_NO_FATAL_FAILURE(store(v1_content()));
+  // The first read keeps the file open for the next; the unlink must still be noticed.
+  EXPECT_EQ(read(v1_content().id(0), 2), v1_content().block_bytes(0, 2));
+  ASSERT_TRUE(fs::remove(test::segment_file(dir(), v1_content().id(0))));
+  EXPECT_EQ(read(v1_content().id(0), 3), std::nullopt);
+  EXPECT_EQ(state(v1_content().id(0))->present_count, 0U);
+}
+
+TEST_P(DataCacheTest, ReadsSeeWhatWasStoredAndRemovedSinceTheLastRead) {
+  ASSERT_NO_FATAL_FAILURE(open());
+  const CachedContent& c = v1_content();
+  ASSERT_NO_FATAL_FAILURE(describe(c));
+  ASSERT_NO_FATAL_FAILURE(put({c.block(0, 0)}));
+  EXPECT_EQ(read(c.id(0), 0), c.block_bytes(0, 0));
+  EXPECT_EQ(read(c.id(0), 1), std::nullopt);
+  // Stored after the segment's row was read: present now.
+  ASSERT_NO_FATAL_FAILURE(put({c.block(0, 1)}));
+  EXPECT_EQ(read(c.id(0), 1), c.block_bytes(0, 1));
+  auto presence = cache().presence(c.id(0));
+  ASSERT_TRUE(presence && presence->has_value());
+  EXPECT_EQ((*presence)->present_count, 2U);
+  // Cleared, then stored again into a new file: the reads find the new state, not the old.
+  ASSERT_TRUE(cache().clear());
+  EXPECT_EQ(read(c.id(0), 0), std::nullopt);
+  ASSERT_NO_FATAL_FAILURE(describe(c));
+  ASSERT_NO_FATAL_FAILURE(put({c.block(0, 1)}));
+  EXPECT_EQ(read(c.id(0), 0), std::nullopt);
+  EXPECT_EQ(read(c.id(0), 1), c.block_bytes(0, 1));
+}
+
 TEST_P(DataCacheTest, RowsThatDoNotDecodeAreDroppedWithTheirFilesAtOpen) {
   ASSERT_NO_FATAL_FAILURE(open());
   ASSERT_NO_FATAL_FAILURE(store(small_v1(1)));
