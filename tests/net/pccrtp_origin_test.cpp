@@ -68,26 +68,20 @@ class PccrtpOriginTest : public ::testing::Test {
   void start() {
     cache_ = open_test_cache(state_->path());
     ASSERT_TRUE(cache_);
-    io_ = std::make_unique<IoThread>();
     PccrtpOriginOptions options;
-    options.endpoints = {loopback_any_port()};
     options.root = root_->path();
     options.cache = cache_.get();
     options.inline_hash_limit = inline_hash_limit_;
     options.idle_timeout = idle_timeout_;
     options.max_header_size = 4096;
     options.access_log = log_.callback();
-    origin_ = std::make_unique<PccrtpOrigin>(io_->executor(), options);
-    auto result = test_support::listen_on_thread(*origin_, io_->executor());
+    auto result = server_.start(options);
     ASSERT_TRUE(result.has_value()) << result.error();
-    port_ = origin_->local_endpoints().at(0).port();
+    port_ = server_.port();
   }
 
   void shutdown() {
-    if (origin_) origin_->stop();
-    if (io_) io_->stop();
-    origin_.reset();
-    io_.reset();
+    server_.stop();
     cache_.reset();
   }
 
@@ -139,8 +133,7 @@ class PccrtpOriginTest : public ::testing::Test {
   Bytes large_;
   Bytes small_;
   std::unique_ptr<PccrtpHashCache> cache_;
-  std::unique_ptr<IoThread> io_;
-  std::unique_ptr<PccrtpOrigin> origin_;
+  TestServer server_;
   std::uint16_t port_ = 0;
   test_support::AccessLogRecorder log_;
 };

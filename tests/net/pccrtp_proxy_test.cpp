@@ -137,23 +137,15 @@ class PccrtpProxyTest : public ::testing::Test {
 
   void TearDown() override {
     stop_proxy();
-    if (upstream_) upstream_->stop();
-    if (upstream_io_) upstream_io_->stop();
+    upstream_.stop();
   }
 
   void start_upstream() {
-    upstream_io_ = std::make_unique<IoThread>();
     PccrtpOriginOptions options;
-    options.endpoints = {loopback_any_port()};
     options.root = root_->path();
-    upstream_ = std::make_unique<PccrtpOrigin>(upstream_io_->executor(), options);
-    listen(*upstream_, upstream_io_->executor());
-    upstream_port_ = upstream_->local_endpoints().at(0).port();
-  }
-
-  static void listen(PccrtpOrigin& origin, const asio::any_io_executor& executor) {
-    auto result = test_support::listen_on_thread(origin, executor);
+    auto result = upstream_.start(options);
     ASSERT_TRUE(result.has_value()) << result.error();
+    upstream_port_ = upstream_.port();
   }
 
   void start_proxy(const std::string& url) {
@@ -162,22 +154,17 @@ class PccrtpProxyTest : public ::testing::Test {
     auto upstream = parse_upstream_url(url);
     ASSERT_TRUE(upstream.has_value()) << upstream.error();
     upstream->response_timeout = response_timeout_;
-    io_ = std::make_unique<IoThread>();
     PccrtpOriginOptions options;
-    options.endpoints = {loopback_any_port()};
     options.upstream = *upstream;
     options.cache = cache_.get();
     options.access_log = log_.callback();
-    proxy_ = std::make_unique<PccrtpOrigin>(io_->executor(), options);
-    listen(*proxy_, io_->executor());
-    port_ = proxy_->local_endpoints().at(0).port();
+    auto result = proxy_.start(options);
+    ASSERT_TRUE(result.has_value()) << result.error();
+    port_ = proxy_.port();
   }
 
   void stop_proxy() {
-    if (proxy_) proxy_->stop();
-    if (io_) io_->stop();
-    proxy_.reset();
-    io_.reset();
+    proxy_.stop();
     cache_.reset();
   }
 
@@ -202,12 +189,10 @@ class PccrtpProxyTest : public ::testing::Test {
   std::unique_ptr<test::TempDir> state_;
   Bytes large_;
   Bytes small_;
-  std::unique_ptr<IoThread> upstream_io_;
-  std::unique_ptr<PccrtpOrigin> upstream_;
+  TestServer upstream_;
   std::uint16_t upstream_port_ = 0;
   std::unique_ptr<PccrtpHashCache> cache_;
-  std::unique_ptr<IoThread> io_;
-  std::unique_ptr<PccrtpOrigin> proxy_;
+  TestServer proxy_;
   std::uint16_t port_ = 0;
   test_support::AccessLogRecorder log_;
 };
@@ -277,7 +262,7 @@ TEST_F(PccrtpProxyTest, StreamsABodyFarLargerThanItsBuffers) {
   ASSERT_EQ(r.status, 200U);
   ASSERT_EQ(r.body.size(), kHuge);
   EXPECT_EQ(std::memcmp(r.body.data(), huge.data(), kHuge), 0);
-  const auto counters = proxy_->counters();
+  const auto counters = proxy_.counters();
   // One piece and the upstream read buffer, never the body: under 1% of it here.
   EXPECT_GT(counters.peak_relay_buffered, 0U);
   EXPECT_LE(counters.peak_relay_buffered, kHuge / 100);
@@ -311,9 +296,9 @@ TEST_F(PccrtpProxyTest, HeadNotFoundNotModifiedAndRangePassThrough) {
   EXPECT_EQ(range.bytes(), Bytes(large_.begin() + 100, large_.begin() + 200));
 
   // Another method is refused as the origin refuses it, without asking the upstream.
-  const auto before = proxy_->counters().upstream_requests;
+  const auto before = proxy_.counters().upstream_requests;
   EXPECT_EQ(request("/large.bin", {}, http::verb::post).status, 405U);
-  EXPECT_EQ(proxy_->counters().upstream_requests, before);
+  EXPECT_EQ(proxy_.counters().upstream_requests, before);
 }
 
 TEST_F(PccrtpProxyTest, RedirectPassesThroughUnchanged) {
@@ -417,8 +402,8 @@ TEST_F(PccrtpProxyTest, FirstPeerDistRequestIsPlainAndHashedThenPeerDist) {
   (void)log_lines(1);  // the CI is stored before the response is logged
   EXPECT_EQ(cache_->counters().stored, 1U);
 
-  const auto before = proxy_->counters();
-  const auto upstream_before = upstream_->counters();
+  const auto before = proxy_.counters();
+  const auto upstream_before = upstream_.counters();
   const auto second = request("/large.bin", peerdist_v1_v2());
   ASSERT_EQ(second.status, 200U);
   EXPECT_EQ(second.header("content-encoding"), "peerdist");
@@ -432,8 +417,8 @@ TEST_F(PccrtpProxyTest, FirstPeerDistRequestIsPlainAndHashedThenPeerDist) {
 
   // What the hit cost the upstream: one HEAD, no body byte.
   (void)log_lines(2);
-  const auto after = proxy_->counters();
-  const auto upstream_after = upstream_->counters();
+  const auto after = proxy_.counters();
+  const auto upstream_after = upstream_.counters();
   EXPECT_EQ(after.upstream_head_probes - before.upstream_head_probes, 1U);
   EXPECT_EQ(after.upstream_requests - before.upstream_requests, 1U);
   EXPECT_EQ(after.upstream_cache_hits - before.upstream_cache_hits, 1U);
@@ -457,7 +442,7 @@ TEST_F(PccrtpProxyTest, FirstPeerDistRequestIsPlainAndHashedThenPeerDist) {
   EXPECT_NE(lines[1].find(" 200 " + std::to_string(second.body.size()) + " peerdist-v2"),
             std::string::npos)
       << lines[1];
-  EXPECT_EQ(proxy_->counters().peerdist_responses, 2U);
+  EXPECT_EQ(proxy_.counters().peerdist_responses, 2U);
 }
 
 TEST_F(PccrtpProxyTest, SmallOrUnvalidatedContentIsNeverPeerDist) {
@@ -540,7 +525,7 @@ TEST_F(PccrtpProxyTest, AClientThatStopsReadingStopsTheUpstream) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (still < 20 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    const auto now = proxy_->counters().upstream_bytes;
+    const auto now = proxy_.counters().upstream_bytes;
     still = now == last && now > 0 ? still + 1 : 0;
     last = now;
   }
@@ -579,7 +564,7 @@ TEST_F(PccrtpProxyTest, KeepAliveCarriesSeveralRequestsThroughTheProxy) {
     return std::string(ci.begin(), ci.end());
   }();
   EXPECT_EQ(second.body(), expected_body);
-  EXPECT_EQ(proxy_->counters().connections, 1U);
+  EXPECT_EQ(proxy_.counters().connections, 1U);
 }
 
 }  // namespace

@@ -116,4 +116,22 @@ std::vector<std::string> AccessLogRecorder::lines(std::size_t count) {
   }
 }
 
+Expected<void, std::string> TestServer::start(PccrtpOriginOptions options) {
+  stop();
+  options.endpoints = {loopback_any_port()};
+  io_ = std::make_unique<IoThread>();
+  origin_ = std::make_unique<PccrtpOrigin>(io_->executor(), std::move(options));
+  auto listening = listen_on_thread(*origin_, io_->executor());
+  if (!listening) return listening;
+  port_ = origin_->local_endpoints().at(0).port();
+  return {};
+}
+
+void TestServer::stop() {
+  if (origin_) origin_->stop();
+  if (io_) io_->stop();
+  origin_.reset();
+  io_.reset();
+}
+
 }  // namespace peerdist::net::test_support

@@ -97,4 +97,28 @@ class IoThread {
   std::thread thread_;
 };
 
+// A server under test: a PccrtpOrigin (a file origin or a proxy) on 127.0.0.1 with an io
+// thread of its own.
+class TestServer {
+ public:
+  TestServer() = default;
+  ~TestServer() { stop(); }
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+  TestServer(TestServer&&) = delete;
+  TestServer& operator=(TestServer&&) = delete;
+
+  // Listens on loopback_any_port() (whatever `options.endpoints` says).
+  [[nodiscard]] Expected<void, std::string> start(PccrtpOriginOptions options);
+  // Stops the server and joins its thread; nothing if it is not running.
+  void stop();
+  [[nodiscard]] PccrtpOriginCounters counters() const { return origin_->counters(); }
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  std::unique_ptr<IoThread> io_;
+  std::unique_ptr<PccrtpOrigin> origin_;
+  std::uint16_t port_ = 0;
+};
+
 }  // namespace peerdist::net::test_support

@@ -18,15 +18,9 @@ cli=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v python3 >/dev/null; then echo "SKIP: python3 (the test origin) is missing"; exit 77; fi
 
-work=$(mktemp -d /tmp/peerdist-get.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${keep_work:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+# shellcheck source=test_lib.sh
+. "$here/test_lib.sh"
+make_work get
 fail() {
   echo "FAIL: $*" >&2
   [ -f "$work/daemon.log" ] && { echo "--- daemon.log" >&2; tail -n 20 "$work/daemon.log" >&2; }

@@ -13,15 +13,9 @@ set -euo pipefail
 cli=$(realpath "$1")
 if ! command -v curl >/dev/null; then echo "SKIP: curl is missing"; exit 77; fi
 
-work=$(mktemp -d /tmp/peerdist-proxy.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${keep_work:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+# shellcheck source=test_lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/test_lib.sh"
+make_work proxy
 fail() {
   echo "FAIL: $*" >&2
   for log in upstream.err proxy.err; do
