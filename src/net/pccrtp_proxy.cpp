@@ -24,8 +24,10 @@ namespace pccrtp = wire::pccrtp;
 
 namespace {
 
-// What the proxy adds to Via (RFC 9110 7.6.3): the protocol it received, and a pseudonym.
+// What the proxy adds to Via (RFC 9110 7.6.3): the protocol version it received, and a
+// pseudonym. Responses go out as HTTP/1.1 from the upstream's point of view too.
 constexpr std::string_view kViaEntry = "1.1 peerdist";
+constexpr std::string_view kViaEntryHttp10 = "1.0 peerdist";
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -180,9 +182,7 @@ PccrtpProxyExchange::PccrtpProxyExchange(PccrtpProxyContext context, beast::tcp_
     if (!rest.empty()) upstream_request_.set(http::field::accept_encoding, rest);
   }
   upstream_request_.set(http::field::host, upstream.host_field());
-  append_to(
-      upstream_request_, "Via",
-      std::string(request.version() == 10 ? "1.0" : "1.1") + std::string(kViaEntry.substr(3)));
+  append_to(upstream_request_, "Via", request.version() == 10 ? kViaEntryHttp10 : kViaEntry);
   append_to(upstream_request_, "X-Forwarded-For", client_address);
   // One upstream connection per request (no pool yet): the upstream may close when done.
   upstream_request_.keep_alive(false);
@@ -316,7 +316,6 @@ void PccrtpProxyExchange::on_header(beast::error_code ec, std::size_t bytes) {
   if (finished_) return;
   bump(context_.counters->upstream_bytes, bytes);
   if (ec) return fail_before_header(ec);
-  const auto& response = parser_->get();
   std::optional<UpstreamIdentity> identity;
   if (peerdist_) identity = identity_of_response();
   if (identity) {
@@ -344,7 +343,6 @@ void PccrtpProxyExchange::on_header(beast::error_code ec, std::size_t bytes) {
     hashing_ = identity;
     mode_ = kAccessModeMakeHashRequest;
   }
-  (void)response;
   relay_header();
 }
 
@@ -455,8 +453,12 @@ void PccrtpProxyExchange::on_piece(beast::error_code ec, std::size_t bytes) {
   raise_to(context_.counters->peak_buffered, piece_.size() + upstream_buffer_.capacity());
   const std::size_t length = piece_.size() - parser_->get().body().size;
   if (builder_ && length > 0) {
-    builder_->add(std::span<const std::uint8_t>(piece_.data(), length));
-    hashed_ += length;
+    try {
+      builder_->add(std::span<const std::uint8_t>(piece_.data(), length));
+      hashed_ += length;
+    } catch (const std::exception&) {
+      builder_.reset();  // out of memory, say: the relay goes on, without a CI this time
+    }
   }
   if (length == 0) return read_piece();
   write_piece(length);
@@ -500,10 +502,13 @@ void PccrtpProxyExchange::end_body() {
 // Content-Length, and one cut short never gets here.
 void PccrtpProxyExchange::store_ci() {
   if (!builder_ || !hashing_ || hashed_ != hashing_->length) return;
-  auto ci = builder_->finish();
-  builder_.reset();
-  if (!ci) return;
-  context_.cache->store(*hashing_, ci_version_, pccrc::encode(*ci));
+  try {
+    auto ci = builder_->finish();
+    builder_.reset();
+    if (ci) context_.cache->store(*hashing_, ci_version_, pccrc::encode(*ci));
+  } catch (const std::exception&) {
+    builder_.reset();  // as in on_piece: the next request hashes again
+  }
 }
 
 void PccrtpProxyExchange::complete(PccrtpProxyResult result) {
