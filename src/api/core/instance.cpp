@@ -109,6 +109,11 @@ bool InstanceObject::current_locked(std::uint64_t connection_id) const {
   return connection_ != nullptr && connection_->id() == connection_id && connection_->alive();
 }
 
+std::uint64_t InstanceObject::invalidations_now() const {
+  const std::lock_guard lock(mutex_);
+  return invalidations_;
+}
+
 DWORD InstanceObject::shutdown() noexcept {
   try {
     std::shared_ptr<Connection> connection;
@@ -573,11 +578,7 @@ DWORD InstanceObject::publish_stream(std::span<const std::uint8_t> content_id,
   DWORD error = ERROR_SUCCESS;
   const auto connection = this->connection(error);
   if (connection == nullptr) return error;
-  std::uint64_t invalidations = 0;
-  {
-    const std::lock_guard lock(mutex_);
-    invalidations = invalidations_;
-  }
+  const std::uint64_t invalidations = invalidations_now();
   const auto result = connection->call(message);
   if (!result) return result.error();
   if (result->status != ERROR_SUCCESS) return result->status;
@@ -585,16 +586,9 @@ DWORD InstanceObject::publish_stream(std::span<const std::uint8_t> content_id,
   auto stream = std::make_shared<StreamObject>(
       this, connection->id(), result->value,
       std::make_shared<const ipc::Blob>(std::move(message.content_id)), port, key);
-  HANDLE handle = handle_table().insert(stream);
-  {
-    const std::lock_guard lock(mutex_);
-    if (closed_) {
-      static_cast<void>(handle_table().remove<StreamObject>(handle));
-      return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
-    }
-    stream->handle = handle;
-    stream->invalidated = !current_locked(connection->id()) || invalidations != invalidations_;
-    streams_.push_back(stream);
+  if (const DWORD entered = enter_handle(stream, connection->id(), invalidations, streams_);
+      entered != ERROR_SUCCESS) {
+    return entered;
   }
   out = std::move(stream);
   return ERROR_SUCCESS;
@@ -811,16 +805,9 @@ DWORD InstanceObject::open_content_information(std::span<const std::uint8_t> con
   auto reader = std::make_shared<ContentInfoObject>(
       this, connection->id(), result->value,
       std::make_shared<const ipc::Blob>(std::move(message.content_id)), port, key);
-  HANDLE handle = handle_table().insert(reader);
-  {
-    const std::lock_guard lock(mutex_);
-    if (closed_) {
-      static_cast<void>(handle_table().remove<ContentInfoObject>(handle));
-      return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
-    }
-    reader->handle = handle;
-    reader->invalidated = !current_locked(connection->id()) || invalidations != invalidations_;
-    readers_.push_back(reader);
+  if (const DWORD entered = enter_handle(reader, connection->id(), invalidations, readers_);
+      entered != ERROR_SUCCESS) {
+    return entered;
   }
   out = std::move(reader);
   return ERROR_SUCCESS;

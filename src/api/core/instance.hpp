@@ -198,6 +198,26 @@ class InstanceObject final : public HandleObject,
   void close_abandoned_stream(const std::shared_ptr<Connection>& connection,
                               const std::shared_ptr<StreamObject>& stream);
   [[nodiscard]] bool current_locked(std::uint64_t connection_id) const;
+  // The invalidation count, read before a request that makes a daemon object.
+  [[nodiscard]] std::uint64_t invalidations_now() const;
+  // Enters the handle object of a daemon object just made, in the handle table and in `list`,
+  // unless the instance closed meanwhile (PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS). One made by a
+  // request that raced with an invalidation (the count moved since `invalidations`) starts
+  // invalidated: its daemon object may predate the change.
+  template <typename Object>
+  DWORD enter_handle(const std::shared_ptr<Object>& object, std::uint64_t connection_id,
+                     std::uint64_t invalidations, std::vector<std::shared_ptr<Object>>& list) {
+    const HANDLE handle = handle_table().insert(object);
+    const std::lock_guard lock(mutex_);
+    if (closed_) {
+      static_cast<void>(handle_table().remove<Object>(handle));
+      return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
+    }
+    object->handle = handle;
+    object->invalidated = !current_locked(connection_id) || invalidations != invalidations_;
+    list.push_back(object);
+    return ERROR_SUCCESS;
+  }
   // A synchronous request whose Result.data is text (JSON): ServiceInfo, CacheInfo, CacheClear.
   DWORD text_request(const ipc::Message& message, std::string& out);
   // Cancels one pending operation on the daemon (ipc::Cancel for each request it has pending)

@@ -60,28 +60,16 @@ DWORD InstanceObject::open_content(const ipc::ContentTag& tag, HANDLE port, ULON
   DWORD error = ERROR_SUCCESS;
   const auto connection = this->connection(error);
   if (connection == nullptr) return error;
-  std::uint64_t invalidations = 0;
-  {
-    const std::lock_guard lock(mutex_);
-    invalidations = invalidations_;
-  }
+  const std::uint64_t invalidations = invalidations_now();
   const auto result = connection->call(ipc::OpenContent{.tag = tag});
   if (!result) return result.error();
   if (result->status != ERROR_SUCCESS) return result->status;
 
   auto content =
       std::make_shared<ContentObject>(this, connection->id(), result->value, tag, port, key);
-  HANDLE handle = handle_table().insert(content);
-  {
-    const std::lock_guard lock(mutex_);
-    if (closed_) {
-      static_cast<void>(handle_table().remove<ContentObject>(handle));
-      return PEERDIST_ERROR_SHUTDOWN_IN_PROGRESS;
-    }
-    content->handle = handle;
-    // A handle made by a request that raced with an invalidation may predate it.
-    content->invalidated = !current_locked(connection->id()) || invalidations != invalidations_;
-    contents_.push_back(content);
+  if (const DWORD entered = enter_handle(content, connection->id(), invalidations, contents_);
+      entered != ERROR_SUCCESS) {
+    return entered;
   }
   out = std::move(content);
   return ERROR_SUCCESS;
