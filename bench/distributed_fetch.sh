@@ -15,6 +15,7 @@ size_mib=${2:-1024}
 runs=${3:-20}
 daemon=$build/src/service/peerdistd
 cli=$build/src/cli/peerdist
+. "$(dirname "$0")/../tests/support/peerdist.sh"
 [ "$(id -u)" = 0 ] || { echo "needs root (a network namespace)" >&2; exit 1; }
 
 work=$(mktemp -d /dev/shm/peerdist-bench.XXXXXX 2>/dev/null || mktemp -d)
@@ -36,12 +37,8 @@ start_daemon() {  # NAME PORT
   mkdir -p "$work/$1"
   printf '[distributed]\nport = %s\nlisten = ["127.0.0.1"]\ndiscovery_port = 3702\ndiscovery_interfaces = ["lo"]\ncrypto = "aes128"\n[cache]\nmax_size = "%sMiB"\n' \
     "$2" "$((size_mib * 2 + 256))" >"$work/$1/peerdistd.toml"
-  ip netns exec "$ns" "$daemon" --config "$work/$1/peerdistd.toml" --state-dir "$work/$1/state" \
-    --socket "$work/$1/socket" --foreground >"$work/$1/daemon.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do [ -S "$work/$1/socket" ] && return; sleep 0.1; done
-  echo "daemon $1 did not start" >&2
-  exit 1
+  peerdist_start_daemon "$daemon" "$work/$1" ip netns exec "$ns" ||
+    { echo "daemon $1 did not start" >&2; exit 1; }
 }
 pd() { local name=$1; shift; PEERDIST_SOCKET="$work/$name/socket" "$cli" "$@"; }
 field() { tr -d ' \n' | sed -n "s/.*\"$1\":\([0-9.e-]*\).*/\1/p"; }

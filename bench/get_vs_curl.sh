@@ -21,6 +21,7 @@ ci_version=${4:-1}
 daemon=$build/src/service/peerdistd
 cli=$build/src/cli/peerdist
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/support/peerdist.sh"
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 1; }
 
@@ -59,12 +60,8 @@ start_daemon() {  # NAME ADDRESS
   mkdir -p "$work/$1"
   printf '[distributed]\nport = 8080\nlisten = ["%s"]\ncrypto = "aes128"\n[cache]\nmax_size = "%sMiB"\n' \
     "$2" "$((size_mib * 2 + 256))" >"$work/$1/peerdistd.toml"
-  ip netns exec "$prefix-$1" "$daemon" --config "$work/$1/peerdistd.toml" --state-dir "$work/$1/state" \
-    --socket "$work/$1/socket" --foreground >"$work/$1/daemon.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do [ -S "$work/$1/socket" ] && return; sleep 0.1; done
-  echo "daemon $1 did not start" >&2
-  exit 1
+  peerdist_start_daemon "$daemon" "$work/$1" ip netns exec "$prefix-$1" ||
+    { echo "daemon $1 did not start" >&2; exit 1; }
 }
 start_daemon c1 10.79.0.2
 start_daemon c2 10.79.0.3

@@ -12,6 +12,7 @@ set -euo pipefail
 daemon=$(realpath "$1")
 cli=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../support/peerdist.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 (the test origin) is missing"; exit 77; }
 command -v openssl >/dev/null || { echo "SKIP: openssl (the certificates) is missing"; exit 77; }
 
@@ -27,9 +28,6 @@ trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   exit 1
-}
-json_field() {  # json_field FILE KEY
-  tr -d ' \n' <"$1" | sed -n "s/.*\"$2\":\([0-9.a-z]*\).*/\1/p"
 }
 certificate() {  # certificate NAME SUBJECT-ALT-NAME
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=peerdist test $1" \
@@ -48,11 +46,7 @@ mkdir -p "$work/www" "$work/out"
 certificate good "IP:127.0.0.1"
 certificate other "DNS:other.example"
 printf '[distributed]\nenabled = false\n' >"$work/peerdistd.toml"
-"$daemon" --config "$work/peerdistd.toml" --state-dir "$work/state" --socket "$work/socket" \
-  --foreground >"$work/daemon.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -S "$work/socket" ] && break; sleep 0.1; done
-[ -S "$work/socket" ] || fail "peerdistd did not start"
+peerdist_start_daemon "$daemon" "$work" || fail "peerdistd did not start"
 export PEERDIST_SOCKET="$work/socket"
 
 key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -73,13 +67,13 @@ echo "plain get over TLS: $size bytes OK"
 SSL_CERT_FILE="$work/good.pem" "$cli" get "$good_base/content.bin" -o "$work/out/first.bin" \
   --json >"$work/first.json" 2>"$work/first.err" || { cat "$work/first.err"; fail "peerdist https get"; }
 cmp "$work/www/content.bin" "$work/out/first.bin" || fail "the peerdist https copy differs"
-[ "$(json_field "$work/first.json" peerdist)" = true ] || fail "the https get was not peerdist"
-[ "$(json_field "$work/first.json" from_origin)" = "$size" ] || fail "not all from the origin"
+[ "$(peerdist_json_field "$work/first.json" peerdist)" = true ] || fail "the https get was not peerdist"
+[ "$(peerdist_json_field "$work/first.json" from_origin)" = "$size" ] || fail "not all from the origin"
 grep -q ' 206 ' "$work/access.log" || fail "no range request reached the TLS origin"
 SSL_CERT_FILE="$work/good.pem" "$cli" get "$good_base/content.bin" -o "$work/out/second.bin" \
   --json >"$work/second.json" 2>"$work/second.err" || { cat "$work/second.err"; fail "second https get"; }
 cmp "$work/www/content.bin" "$work/out/second.bin" || fail "the second https copy differs"
-[ "$(json_field "$work/second.json" from_cache)" = "$size" ] || fail "the second get was not from the cache"
+[ "$(peerdist_json_field "$work/second.json" from_cache)" = "$size" ] || fail "the second get was not from the cache"
 echo "peerdist get over TLS: CI and ranges over TLS, then all from the cache OK"
 
 # 3. Refused certificates: a clear error, exit 1, nothing left behind.

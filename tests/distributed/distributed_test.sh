@@ -18,6 +18,7 @@
 set -euo pipefail
 daemon=$(realpath "$1")
 cli=$(realpath "$2")
+. "$(dirname "$0")/../support/peerdist.sh"
 scenario=$3
 
 if [ "$(id -u)" != 0 ]; then echo "SKIP: network namespaces need root"; exit 77; fi
@@ -57,18 +58,10 @@ add_namespace() {
 
 # start_daemon NAME NAMESPACE CONFIG_TEXT: a daemon with its own state, socket and log.
 start_daemon() {
-  local name=$1 ns=$2 config=$3 i
+  local name=$1 ns=$2 config=$3
   mkdir -p "$work/$name"
   printf '%s\n' "$config" >"$work/$name/peerdistd.toml"
-  ip netns exec "$ns" "$daemon" --config "$work/$name/peerdistd.toml" \
-    --state-dir "$work/$name/state" --socket "$work/$name/socket" --foreground \
-    >"$work/$name/daemon.log" 2>&1 &
-  pids+=($!)
-  for i in $(seq 1 100); do
-    [ -S "$work/$name/socket" ] && return 0
-    sleep 0.1
-  done
-  fail "$name did not start"
+  peerdist_start_daemon "$daemon" "$work/$name" ip netns exec "$ns" || fail "$name did not start"
 }
 
 # pd NAME ARGS...: the CLI against daemon NAME (the API's Unix socket needs no namespace).
@@ -78,13 +71,9 @@ pd() {
   PEERDIST_SOCKET="$work/$name/socket" "$cli" "$@"
 }
 
-json_field() {  # json_field FILE KEY: the number of a key that occurs once in a JSON file
-  tr -d ' \n' <"$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"
-}
-
 status_field() {  # status_field NAME KEY
   pd "$1" status --json >"$work/$1/status.json"
-  json_field "$work/$1/status.json" "$2"
+  peerdist_json_field "$work/$1/status.json" "$2"
 }
 
 make_content() {  # make_content FILE MIB
@@ -144,10 +133,10 @@ loopback)
   pd D fetch "$work/content.ci" -o "$work/D/stream.out" --timeout "$peer_timeout" --no-progress --json \
     >"$work/D/stream.json" 2>"$work/D/stream.err" || { cat "$work/D/stream.err"; fail "D stream fetch"; }
   cmp "$work/content.bin" "$work/D/stream.out" || fail "D's StreamRead copy differs"
-  [ "$(json_field "$work/D/stream.json" from_origin)" = 0 ] || fail "D took bytes from the origin"
-  peers=$(json_field "$work/D/stream.json" from_peers)
+  [ "$(peerdist_json_field "$work/D/stream.json" from_origin)" = 0 ] || fail "D took bytes from the origin"
+  peers=$(peerdist_json_field "$work/D/stream.json" from_peers)
   [ "$peers" = $((40 * 1024 * 1024)) ] || fail "D got $peers bytes from peers, not all 40 MiB"
-  echo "D: StreamRead of 40 MiB from peers OK ($(json_field "$work/D/stream.json" seconds) s)"
+  echo "D: StreamRead of 40 MiB from peers OK ($(peerdist_json_field "$work/D/stream.json" seconds) s)"
 
   # Whatever C sent was refused, never stored: D's copies are exact, and later reads come from
   # D's cache. F asks C and A directly (static peers, no discovery), so C is asked for blocks
@@ -170,7 +159,7 @@ peers = [\"127.0.0.1:18083\", \"127.0.0.1:18081\"]")"
   pd E fetch "$work/content.ci" -o "$work/E/block.out" --timeout "$peer_timeout" --reads block --no-progress --json \
     >"$work/E/block.json" 2>"$work/E/block.err" || { cat "$work/E/block.err"; fail "E block fetch"; }
   cmp "$work/content.bin" "$work/E/block.out" || fail "E's BlockRead copy differs"
-  [ "$(json_field "$work/E/block.json" from_origin)" = 0 ] || fail "E took bytes from the origin"
+  [ "$(peerdist_json_field "$work/E/block.json" from_origin)" = 0 ] || fail "E took bytes from the origin"
   echo "E: BlockRead of 40 MiB from peers OK"
 
   # V2 content from A alone.
@@ -194,7 +183,7 @@ peers = [\"127.0.0.1:18083\", \"127.0.0.1:18081\"]")"
   pd B fetch "$work/lonely.ci" -o "$work/B/lonely.out" --timeout "$peer_timeout" --no-progress --json >"$work/B/lonely.json" \
     2>/dev/null || fail "B from D"
   cmp "$work/lonely.bin" "$work/B/lonely.out" || fail "B's copy differs"
-  [ "$(json_field "$work/B/lonely.json" from_peers)" = $((2 * 1024 * 1024)) ] ||
+  [ "$(peerdist_json_field "$work/B/lonely.json" from_peers)" = $((2 * 1024 * 1024)) ] ||
     fail "B did not get the content from D"
   echo "missing range reported, AddData completed it, D served it to B: OK"
   ;;
@@ -227,7 +216,7 @@ bridge)
   pd H3 fetch "$work/content.ci" -o "$work/H3/content.out" --timeout "$peer_timeout" --no-progress --json \
     >"$work/H3/fetch.json" 2>"$work/H3/fetch.err" || { cat "$work/H3/fetch.err"; fail "H3 fetch"; }
   cmp "$work/content.bin" "$work/H3/content.out" || fail "H3's copy differs"
-  [ "$(json_field "$work/H3/fetch.json" from_peers)" = $((20 * 1024 * 1024)) ] ||
+  [ "$(peerdist_json_field "$work/H3/fetch.json" from_peers)" = $((20 * 1024 * 1024)) ] ||
     fail "H3 did not get everything from peers"
   echo "bridge: H3 got 20 MiB from H1 and H2 over the bridge: OK"
   ;;

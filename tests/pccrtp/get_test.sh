@@ -16,6 +16,7 @@ set -euo pipefail
 daemon=$(realpath "$1")
 cli=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../support/peerdist.sh"
 if ! command -v python3 >/dev/null; then echo "SKIP: python3 (the test origin) is missing"; exit 77; fi
 
 # shellcheck source=test_lib.sh
@@ -26,9 +27,6 @@ fail() {
   [ -f "$work/daemon.log" ] && { echo "--- daemon.log" >&2; tail -n 20 "$work/daemon.log" >&2; }
   exit 1
 }
-json_field() {  # json_field FILE KEY
-  tr -d ' \n' <"$1" | sed -n "s/.*\"$2\":\([0-9.a-z]*\).*/\1/p"
-}
 # origin_bytes FROM_LINE: the bytes of range (206) answers in the access log from that line on.
 origin_range_bytes() {
   tail -n +"$1" "$work/access.log" | awk '$5 == 206 { n += $6 } END { print n + 0 }'
@@ -37,11 +35,7 @@ log_lines() { wc -l <"$work/access.log"; }
 
 mkdir -p "$work/www" "$work/out"
 printf '[distributed]\nenabled = false\n' >"$work/peerdistd.toml"
-"$daemon" --config "$work/peerdistd.toml" --state-dir "$work/state" --socket "$work/socket" \
-  --foreground >"$work/daemon.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -S "$work/socket" ] && break; sleep 0.1; done
-[ -S "$work/socket" ] || fail "peerdistd did not start"
+peerdist_start_daemon "$daemon" "$work" || fail "peerdistd did not start"
 export PEERDIST_SOCKET="$work/socket"
 
 start_origin() {  # start_origin [ARGS...]: sets $base
@@ -66,8 +60,8 @@ from=$(($(log_lines) + 1))
 "$cli" get "$base/content.bin" -o "$work/out/first.bin" --json >"$work/first.json" 2>"$work/first.err" ||
   { cat "$work/first.err"; fail "first get"; }
 cmp "$work/www/content.bin" "$work/out/first.bin" || fail "first copy differs"
-[ "$(json_field "$work/first.json" peerdist)" = true ] || fail "first get was not peerdist"
-[ "$(json_field "$work/first.json" from_origin)" = "$size" ] || fail "first get: not all from the origin"
+[ "$(peerdist_json_field "$work/first.json" peerdist)" = true ] || fail "first get was not peerdist"
+[ "$(peerdist_json_field "$work/first.json" from_origin)" = "$size" ] || fail "first get: not all from the origin"
 [ "$(origin_range_bytes "$from")" = "$size" ] || fail "origin sent $(origin_range_bytes "$from") range bytes"
 grep -q ' peerdist$' "$work/access.log" || fail "no peerdist answer in the access log"
 echo "first get: $size bytes from the origin by range requests OK"
@@ -76,7 +70,7 @@ echo "first get: $size bytes from the origin by range requests OK"
 from=$(($(log_lines) + 1))
 "$cli" get "$base/content.bin" -o "$work/out/second.bin" --json >"$work/second.json" 2>/dev/null || fail "second get"
 cmp "$work/www/content.bin" "$work/out/second.bin" || fail "second copy differs"
-[ "$(json_field "$work/second.json" from_cache)" = "$size" ] || fail "second get not from the cache"
+[ "$(peerdist_json_field "$work/second.json" from_cache)" = "$size" ] || fail "second get not from the cache"
 [ "$(tail -n +"$from" "$work/access.log" | wc -l)" = 1 ] || fail "second get: more than the CI request"
 echo "second get: all from the cache, one request to the origin OK"
 
@@ -85,11 +79,11 @@ echo "second get: all from the cache, one request to the origin OK"
 "$cli" get "$base/content.bin" -o "$work/out/v1.bin" --ci-version 1 --json >"$work/v1.json" 2>/dev/null ||
   fail "V1 get"
 cmp "$work/www/content.bin" "$work/out/v1.bin" || fail "V1 copy differs"
-[ "$(json_field "$work/v1.json" from_origin)" = "$size" ] || fail "V1 get: not all from the origin"
+[ "$(peerdist_json_field "$work/v1.json" from_origin)" = "$size" ] || fail "V1 get: not all from the origin"
 "$cli" get "$base/content.bin" -o "$work/out/v2.bin" --ci-version 2 --json >"$work/v2.json" 2>/dev/null ||
   fail "V2 get"
 cmp "$work/www/content.bin" "$work/out/v2.bin" || fail "V2 copy differs"
-[ "$(json_field "$work/v2.json" from_cache)" = "$size" ] || fail "V2 get: not all from the cache"
+[ "$(peerdist_json_field "$work/v2.json" from_cache)" = "$size" ] || fail "V2 get: not all from the cache"
 echo "V1 and V2 content information OK"
 
 # 4. Resume: a slow origin, the first get killed once some blocks are in the cache; the re-run
@@ -113,8 +107,8 @@ start_origin
 from=$(($(log_lines) + 1))
 "$cli" get "$base/big.bin" -o "$work/out/big.bin" --json >"$work/resume.json" 2>/dev/null || fail "resumed get"
 cmp "$work/www/big.bin" "$work/out/big.bin" || fail "resumed copy differs"
-cached=$(json_field "$work/resume.json" from_cache)
-origin=$(json_field "$work/resume.json" from_origin)
+cached=$(peerdist_json_field "$work/resume.json" from_cache)
+origin=$(peerdist_json_field "$work/resume.json" from_origin)
 [ "$cached" -gt 0 ] || fail "the resumed get took nothing from the cache"
 [ $((cached + origin)) = $((64 * 1024 * 1024)) ] || fail "resumed get: $cached + $origin bytes"
 [ "$(origin_range_bytes "$from")" = "$origin" ] || fail "the origin sent more than the rest"
@@ -150,7 +144,7 @@ echo "redirects, 404, refused, truncated, bad CI, missing ContentLength, TLS to 
   >"$work/plain.json" 2>"$work/plain.err") || { cat "$work/plain.err"; fail "get without peerdistd"; }
 grep -q "not reachable" "$work/plain.err" || fail "no message about peerdistd"
 cmp "$work/www/content.bin" "$work/out/content.bin" || fail "plain copy differs"
-[ "$(json_field "$work/plain.json" peerdist)" = false ] || fail "plain get said peerdist"
+[ "$(peerdist_json_field "$work/plain.json" peerdist)" = false ] || fail "plain get said peerdist"
 echo "without peerdistd: plain download OK"
 
 # 7. peerdistd disabled by policy: the same (BranchCache is off here), after a clear message.
@@ -162,7 +156,7 @@ for _ in $(seq 1 100); do [ -S "$work/disabled.sock" ] && break; sleep 0.1; done
 PEERDIST_SOCKET="$work/disabled.sock" "$cli" get "$base/content.bin" -o "$work/out/disabled.bin" --json \
   >"$work/disabled.json" 2>"$work/disabled.err" || { cat "$work/disabled.err"; fail "get with peerdistd disabled"; }
 cmp "$work/www/content.bin" "$work/out/disabled.bin" || fail "copy with peerdistd disabled differs"
-[ "$(json_field "$work/disabled.json" peerdist)" = false ] || fail "disabled: still peerdist"
+[ "$(peerdist_json_field "$work/disabled.json" peerdist)" = false ] || fail "disabled: still peerdist"
 grep -q "not available" "$work/disabled.err" || { cat "$work/disabled.err"; fail "disabled: no message"; }
 echo "peerdistd disabled by policy: plain download OK"
 echo PASS

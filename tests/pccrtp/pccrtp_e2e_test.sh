@@ -15,6 +15,7 @@ daemon=$(realpath "$1")
 cli=$(realpath "$2")
 origin_kind=${3:-serve}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../support/peerdist.sh"
 
 if [ "$(id -u)" != 0 ]; then echo "SKIP: network namespaces need root"; exit 77; fi
 if ! command -v ip >/dev/null; then echo "SKIP: iproute2's ip is missing"; exit 77; fi
@@ -53,15 +54,7 @@ start_daemon() {  # start_daemon NAME NAMESPACE CONFIG_TEXT
   local name=$1 ns=$2 config=$3
   mkdir -p "$work/$name"
   printf '%s\n' "$config" >"$work/$name/peerdistd.toml"
-  ip netns exec "$ns" "$daemon" --config "$work/$name/peerdistd.toml" \
-    --state-dir "$work/$name/state" --socket "$work/$name/socket" --foreground \
-    >"$work/$name/daemon.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do [ -S "$work/$name/socket" ] && return 0; sleep 0.1; done
-  fail "$name did not start"
-}
-json_field() {  # json_field FILE KEY
-  tr -d ' \n' <"$1" | sed -n "s/.*\"$2\":\([0-9.a-z]*\).*/\1/p"
+  peerdist_start_daemon "$daemon" "$work/$name" ip netns exec "$ns" || fail "$name did not start"
 }
 # get NAME: `peerdist get` of the content on client NAME, inside its namespace.
 get() {
@@ -144,22 +137,22 @@ fi
 from=$(($(log_lines) + 1))
 get c1
 cmp "$work/www/content.bin" "$work/c1/content.bin" || fail "c1's copy differs"
-[ "$(json_field "$work/c1/get.json" peerdist)" = true ] || fail "c1: the origin did not answer peerdist"
-[ "$(json_field "$work/c1/get.json" from_origin)" = "$size" ] || fail "c1: not everything from the origin"
-echo "c1: $size bytes from the origin in $(json_field "$work/c1/get.json" seconds) s" \
+[ "$(peerdist_json_field "$work/c1/get.json" peerdist)" = true ] || fail "c1: the origin did not answer peerdist"
+[ "$(peerdist_json_field "$work/c1/get.json" from_origin)" = "$size" ] || fail "c1: not everything from the origin"
+echo "c1: $size bytes from the origin in $(peerdist_json_field "$work/c1/get.json" seconds) s" \
   "(origin sent $(sent_bytes "$from") bytes of content)"
 
 # c2: at least 95% from c1; the origin sees the CI request and no more than the rest.
 from=$(($(log_lines) + 1))
 get c2
 cmp "$work/www/content.bin" "$work/c2/content.bin" || fail "c2's copy differs"
-peers=$(json_field "$work/c2/get.json" from_peers)
-origin=$(json_field "$work/c2/get.json" from_origin)
+peers=$(peerdist_json_field "$work/c2/get.json" from_peers)
+origin=$(peerdist_json_field "$work/c2/get.json" from_origin)
 [ $((peers * 100)) -ge $((size * 95)) ] || fail "c2 took only $peers of $size bytes from peers"
 [ "$(peerdist_lines "$from")" = 1 ] || fail "c2: $(peerdist_lines "$from") peerdist answers, not 1"
 sent=$(sent_bytes "$from")
 [ "$sent" -le $((size - peers)) ] || fail "c2: the origin sent $sent bytes, more than the $((size - peers)) missing"
 [ "$sent" = "$origin" ] || fail "c2 counted $origin bytes from the origin, the origin sent $sent"
 echo "c2: $peers bytes from peers, $origin from the origin (origin sent $sent) in" \
-  "$(json_field "$work/c2/get.json" seconds) s"
+  "$(peerdist_json_field "$work/c2/get.json" seconds) s"
 echo PASS
