@@ -1,6 +1,7 @@
 #include "peerdist/net/pccrtp_origin.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -19,7 +20,9 @@
 #include <boost/beast/http/vector_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <utility>
@@ -62,6 +65,34 @@ struct AtomicCounters {
 
 void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
   counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+// sendfile(2) has no MSG_NOSIGNAL: to a peer that has gone it raises SIGPIPE, which kills a
+// process that does not ignore it (`peerdist serve` does not, nor does a test program). So
+// SIGPIPE is blocked on this thread for the call, and one it raised is taken away before the
+// mask is restored; a SIGPIPE that was already pending for another reason is left alone.
+ssize_t sendfile_without_sigpipe(int out, int in, off_t* offset, std::size_t count) {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool already_pending = sigismember(&pending, SIGPIPE) == 1;
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  const ssize_t n = ::sendfile(out, in, offset, count);
+  const int saved = errno;
+  // Not only on -1/EPIPE: sendfile copies in steps and may report the bytes of the steps that
+  // went out although a later one met the closed connection and raised the signal.
+  sigpending(&pending);
+  if (!already_pending && sigismember(&pending, SIGPIPE) == 1) {
+    const timespec no_wait{};
+    while (sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  errno = saved;
+  return n;
 }
 
 std::string_view content_type_of(std::string_view path) {
@@ -454,7 +485,8 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     socket.non_blocking(true, ec);
     const std::size_t chunk =
         static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, kSendChunk));
-    const ssize_t n = ::sendfile(socket.native_handle(), file_.get(), &offset_, chunk);
+    const ssize_t n =
+        sendfile_without_sigpipe(socket.native_handle(), file_.get(), &offset_, chunk);
     if (n > 0) {
       sent_ += static_cast<std::uint64_t>(n);
       remaining_ -= static_cast<std::uint64_t>(n);

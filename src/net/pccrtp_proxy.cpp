@@ -434,10 +434,12 @@ void PccrtpProxyExchange::read_piece() {
   body.size = piece_.size();
   body.more = true;
   upstream_->expires_after(context_.upstream->response_timeout);
-  http::async_read(*upstream_, upstream_buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-                     self->on_piece(ec, bytes);
-                   });
+  // read_some: whatever arrived goes on to the client at once. async_read would wait for a
+  // whole piece, holding back the bytes of a slow upstream (and losing them to a timeout).
+  http::async_read_some(*upstream_, upstream_buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                          self->on_piece(ec, bytes);
+                        });
 }
 
 void PccrtpProxyExchange::on_piece(beast::error_code ec, std::size_t bytes) {

@@ -52,7 +52,8 @@ constexpr std::size_t kLargeSize = 3 * 1024 * 1024 + 12345;  // above the inline
 constexpr std::size_t kSmallSize = 1000;                     // under the peerdist minimum
 
 // An upstream that answers every connection with the same canned bytes (then closes), or
-// never answers (`hang`), and records the requests it got.
+// sends them and then nothing more without closing (`hang`: with "" an upstream that never
+// answers), and records the requests it got.
 class ScriptedUpstream {
  public:
   ScriptedUpstream(std::string response, bool hang = false)
@@ -99,12 +100,12 @@ class ScriptedUpstream {
         std::lock_guard lock(mutex_);
         requests_.emplace_back(asio::buffers_begin(in.data()), asio::buffers_end(in.data()));
       }
+      asio::write(socket, asio::buffer(response_), ec);
       if (hang_) {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [this] { return stopping_; });
         return;
       }
-      asio::write(socket, asio::buffer(response_), ec);
       socket.shutdown(tcp::socket::shutdown_both, ec);
     }
   }
@@ -390,6 +391,21 @@ TEST_F(PccrtpProxyTest, SilentUpstreamIs504) {
   stop_proxy();
   start_proxy("http://127.0.0.1:" + std::to_string(upstream.port()));
   EXPECT_EQ(request("/x").status, 504U);
+}
+
+TEST_F(PccrtpProxyTest, UpstreamBodyThatStallsCutsTheClient) {
+  ScriptedUpstream upstream(
+      "HTTP/1.1 200 OK\r\nETag: \"s\"\r\nContent-Length: 200000\r\n\r\n" + std::string(1000, 'z'),
+      /*hang=*/true);
+  response_timeout_ = std::chrono::milliseconds(300);
+  stop_proxy();
+  start_proxy("http://127.0.0.1:" + std::to_string(upstream.port()));
+  const auto r = request("/stall", peerdist_v1_v2());
+  EXPECT_EQ(r.status, 200U);  // the header had gone out
+  EXPECT_TRUE(r.ec);
+  EXPECT_EQ(r.body.size(), 1000U);
+  (void)log_lines(1);
+  EXPECT_EQ(cache_->counters().stored, 0U);
 }
 
 TEST_F(PccrtpProxyTest, FirstPeerDistRequestIsPlainAndHashedThenPeerDist) {
