@@ -312,10 +312,24 @@ void ClientContent::start_read(std::uint64_t serial) {
   }
   if (read.plan.empty()) return finish_read(serial, Reply::failure(PEERDIST_ERROR_NO_MORE));
   if (answer_from_memory(serial, read)) return;
-  const std::uint64_t limit = std::min(range.end, read.offset + kMaxReportedBytes);
+  if (read.timeout_ms != PEERDIST_READ_TIMEOUT_LOCAL_CACHE_ONLY && context_.peers &&
+      in_flight_.contains(read.plan.front().ordinal)) {
+    // Its first block is being fetched, so the cache did not hold it when it was asked for: the
+    // read waits for it at once (a stream read starts so behind the block the last one took).
+    // The cache is looked at only if the read ends without it: finish_missing() needs the
+    // missing range's end, and another handle may have stored the block meanwhile.
+    return wait(serial, read);
+  }
+  post_look(serial, std::nullopt);
+}
+
+void ClientContent::post_look(std::uint64_t serial, std::optional<std::uint32_t> ending) {
+  Read& read = reads_.at(serial);
+  read.phase = Read::Phase::looking;
+  const std::uint64_t limit = std::min(layout_->range().end, read.offset + kMaxReportedBytes);
   context_.cache->post([weak = weak_from_this(), executor = context_.executor, serial,
                         layout = layout_, pending = context_.cache->pending(), plan = read.plan,
-                        offset = read.offset, limit](store::DataCache& cache) {
+                        offset = read.offset, limit, ending](store::DataCache& cache) {
     CacheLookup lookup(cache, *pending, *layout);
     Look look;
     for (const BlockPlace& place : plan) {
@@ -328,8 +342,8 @@ void ClientContent::start_read(std::uint64_t serial) {
       for (const BlockPlace& place : plan) look.held.push_back(lookup.held(place));
       look.missing_end = lookup.next_held(offset, limit);
     }
-    boost::asio::post(executor, [weak, serial, look = std::move(look)]() mutable {
-      if (auto self = weak.lock()) self->on_looked(serial, std::move(look));
+    boost::asio::post(executor, [weak, serial, ending, look = std::move(look)]() mutable {
+      if (auto self = weak.lock()) self->on_looked(serial, std::move(look), ending);
     });
   });
 }
@@ -400,7 +414,8 @@ void ClientContent::on_queried(std::uint64_t serial, std::uint64_t held_end) {
   finish_read(serial, Reply::success(read.offset, static_cast<std::uint32_t>(end - read.offset)));
 }
 
-void ClientContent::on_looked(std::uint64_t serial, Look look) {
+void ClientContent::on_looked(std::uint64_t serial, Look look,
+                              std::optional<std::uint32_t> ending) {
   auto it = reads_.find(serial);
   if (it == reads_.end() || it->second.phase != Read::Phase::looking) return;
   Read& read = it->second;
@@ -414,6 +429,8 @@ void ClientContent::on_looked(std::uint64_t serial, Look look) {
   if (!look.prefix.empty()) return finish_with_data(serial, look.prefix, true);
   read.held = std::move(look.held);
   read.missing_end = clip_missing_end(read.offset, look.missing_end);
+  read.looked = true;
+  if (ending) return finish_missing(serial, *ending);
   if (read.timeout_ms == PEERDIST_READ_TIMEOUT_LOCAL_CACHE_ONLY) {
     return finish_missing(serial, PEERDIST_ERROR_MISSING_DATA);
   }
@@ -513,6 +530,9 @@ void ClientContent::finish_with_data(std::uint64_t serial, const std::vector<Blo
 
 void ClientContent::finish_missing(std::uint64_t serial, std::uint32_t status) {
   Read& read = reads_.at(serial);
+  // A read that went waiting without looking (start_read) looks now: it may find the block
+  // after all, else the end of the missing range.
+  if (!read.looked) return post_look(serial, status);
   std::uint64_t end = read.missing_end;
   // A later block of the read may have come while it waited: the missing range ends there.
   for (std::size_t k = 1; k < read.arrived.size(); ++k) {

@@ -486,6 +486,30 @@ TEST_P(ClientContentTest, ManyReadsInFlightShareTheFetches) {
 // ---------------------------------------------------------------------------------------------
 // Cancel, end, invalidation, information
 
+TEST_P(ClientContentTest, AReadWaitingOnAnotherReadsFetchReportsTheMissingRangeItEndsWith) {
+  auto c = ready_handle();
+  const auto all = blocks(*c);
+  ASSERT_GE(all.size(), 4U);
+  add_block(*c, all[3]);
+  peers_->mode = FakePeerSource::Mode::mute;  // never ends: only the reads' own timers
+  Pending first = start_read(*c, 0, 10, kLongTimeoutMs);
+  drain();
+  // Block 0 is being fetched for the first read: the second waits for it without looking, and
+  // looks when it times out. Block 2, stored meanwhile by another handle, ends its range.
+  Pending second = start_read(*c, 5, 10, 200);
+  auto other = ready_handle(2);
+  add_block(*other, all[2]);
+  Reply r = wait(second);
+  EXPECT_EQ(r.status, ERROR_TIMEOUT);
+  EXPECT_EQ(r.value, 5U);
+  EXPECT_EQ(r.bytes, all[2].offset - 5);
+  // And a block that came while it waited, but was not the one it waited for, is no data.
+  EXPECT_TRUE(r.data.empty());
+  EXPECT_FALSE(first.done());
+  c->cancel(first.op);
+  EXPECT_EQ(wait(first).status, ERROR_OPERATION_ABORTED);
+}
+
 TEST_P(ClientContentTest, CancelEndsOneRequest) {
   auto c = ready_handle();
   peers_->mode = FakePeerSource::Mode::mute;

@@ -123,6 +123,7 @@ class ClientContent : public std::enable_shared_from_this<ClientContent> {
     std::vector<bool> held;        // per plan block, when the cache was looked at
     std::vector<std::optional<BlockBytes>> arrived;  // per plan block, while waiting
     std::uint64_t missing_end = 0;
+    bool looked = false;  // held and missing_end are known (the cache was looked at)
     std::unique_ptr<boost::asio::steady_timer> timer;
     std::vector<std::uint64_t> listening;  // CacheFront listener tokens
   };
@@ -169,7 +170,10 @@ class ClientContent : public std::enable_shared_from_this<ClientContent> {
   [[nodiscard]] std::shared_ptr<const pccrc::VerifiedBlock> in_memory(const BlockPlace& place);
   void forget_fetched();
   void start_query(std::uint64_t serial);
-  void on_looked(std::uint64_t serial, Look look);
+  // Asks the cache thread what it holds for the read; `ending`: the read ends with that status
+  // unless the look finds its first block.
+  void post_look(std::uint64_t serial, std::optional<std::uint32_t> ending);
+  void on_looked(std::uint64_t serial, Look look, std::optional<std::uint32_t> ending);
   void on_queried(std::uint64_t serial, std::uint64_t held_end);
   void wait(std::uint64_t serial, Read& read);
   void on_block(std::uint64_t serial, const std::shared_ptr<const pccrc::VerifiedBlock>& block);
