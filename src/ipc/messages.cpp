@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -426,6 +427,25 @@ std::vector<std::uint8_t> encode_frame(std::uint64_t request_id, const Message& 
       FrameHeader{type_of(message), static_cast<std::uint32_t>(payload_length), request_id});
   std::copy(header.begin(), header.end(), frame.begin());
   return frame;
+}
+
+std::vector<std::uint8_t> encode_result_head(std::uint64_t request_id, const Result& result,
+                                             std::size_t data_size) {
+  if (data_size > kMaxResultDataSize) throw std::length_error("Result data past its cap");
+  util::ByteWriter out(kHeaderSize + kLargestFixedFields);
+  for (std::size_t i = 0; i < kHeaderSize; ++i) out.u8(0);  // the header, once the length is known
+  // put(FieldWriter&, const Result&) without the blob's bytes.
+  out.u32le(result.status);
+  out.u64le(result.value);
+  out.u32le(result.bytes);
+  out.u32le(static_cast<std::uint32_t>(data_size));
+  std::vector<std::uint8_t> head = std::move(out).take();
+  const std::size_t payload_length = head.size() - kHeaderSize + data_size;
+  assert(payload_length <= kMaxPayload);
+  const auto header = encode_header(
+      FrameHeader{MessageType::result, static_cast<std::uint32_t>(payload_length), request_id});
+  std::copy(header.begin(), header.end(), head.begin());
+  return head;
 }
 
 Expected<Message, DecodeError> decode(MessageType type, std::span<const std::uint8_t> payload) {

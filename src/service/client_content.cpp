@@ -505,26 +505,30 @@ void ClientContent::finish_with_data(std::uint64_t serial, const std::vector<Blo
   Read& read = reads_.at(serial);
   const std::uint64_t end = std::min(read.offset + read.max_bytes, layout_->range().end);
   Reply reply = Reply::success(read.offset);
+  std::size_t size = 0;
   for (std::size_t k = 0; k < blocks.size() && k < read.plan.size(); ++k) {
     const BlockPlace& place = read.plan[k];
     const std::uint64_t from = std::max(read.offset, place.offset);
     const std::uint64_t to = std::min(end, place.end());
     if (from >= to || blocks[k].bytes.size() != place.length) break;
-    const auto bytes = blocks[k].bytes.subspan(from - place.offset, to - from);
-    reply.data.insert(reply.data.end(), bytes.begin(), bytes.end());
+    // The block's bytes are sent from where they lie (the verified block, or what the cache
+    // read): no copy.
+    reply.pieces.push_back(
+        ReplyPiece{blocks[k].owner, blocks[k].bytes.subspan(from - place.offset, to - from)});
+    size += to - from;
     if (to >= end) break;
   }
-  reply.bytes = static_cast<std::uint32_t>(reply.data.size());
+  reply.bytes = static_cast<std::uint32_t>(size);
   // What the read took whole is not kept for another (a read of it again looks in the cache).
   for (std::size_t k = 0; k < blocks.size() && k < read.plan.size() && !fetched_.empty(); ++k) {
-    if (read.plan[k].end() > read.offset + reply.data.size()) break;
+    if (read.plan[k].end() > read.offset + size) break;
     if (auto it = fetched_.find(read.plan[k].ordinal); it != fetched_.end()) {
       fetched_bytes_ -= it->second->bytes().size();
       fetched_.erase(it);
     }
   }
-  if (from_cache) context_.counters.bytes_from_cache += reply.data.size();
-  if (read.stream) cursor_ = read.offset + reply.data.size();
+  if (from_cache) context_.counters.bytes_from_cache += size;
+  if (read.stream) cursor_ = read.offset + size;
   finish_read(serial, std::move(reply));
 }
 
@@ -544,7 +548,7 @@ void ClientContent::finish_missing(std::uint64_t serial, std::uint32_t status) {
   end = clip_missing_end(read.offset, end);
   const std::uint64_t length = std::min(end - read.offset, kMaxReportedBytes);
   // Q3: the missing range travels in Offset/OffsetHigh and the byte count, on a failure too.
-  Reply reply{status, read.offset, static_cast<std::uint32_t>(length), {}};
+  Reply reply{status, read.offset, static_cast<std::uint32_t>(length), {}, {}};
   if (read.stream) cursor_ = read.offset + length;
   finish_read(serial, std::move(reply));
 }

@@ -341,18 +341,27 @@ void Session::handle_request(std::uint64_t request_id, ipc::Message message) {
 // Writing
 
 void Session::send_result(std::uint64_t request_id, Reply reply) {
+  if (closed_) return;
   ipc::Result result;
   result.status = reply.status;
   result.value = reply.value;
   result.bytes = reply.bytes;
-  result.data = std::move(reply.data);
-  send(request_id, result, true);
+  // The data goes out as it lies (scatter/gather), after the frame's head: not copied.
+  try {
+    outbox_.push_back(Outgoing{ipc::encode_result_head(request_id, result, reply.data_size()), true,
+                               std::move(reply.data), std::move(reply.pieces)});
+  } catch (const std::exception& e) {
+    // Data past its cap: a bug of ours, not the client's; this connection cannot go on.
+    spdlog::error("{}: cannot encode a Result: {}", who(), e.what());
+    return close("internal error");
+  }
+  write();
 }
 
 void Session::send(std::uint64_t request_id, const ipc::Message& message, bool result) {
   if (closed_) return;
   try {
-    outbox_.push_back(Outgoing{ipc::encode_frame(request_id, message), result});
+    outbox_.push_back(Outgoing{ipc::encode_frame(request_id, message), result, {}, {}});
   } catch (const std::exception& e) {
     // A field past its cap: a bug of ours, not the client's; this connection cannot go on.
     spdlog::error("{}: cannot encode {}: {}", who(), ipc::name(ipc::type_of(message)), e.what());
@@ -370,7 +379,14 @@ void Session::write() {
   std::vector<boost::asio::const_buffer> buffers;
   const std::size_t frames = std::min(outbox_.size(), kMaxFramesPerWrite);
   buffers.reserve(frames);
-  for (std::size_t i = 0; i < frames; ++i) buffers.emplace_back(boost::asio::buffer(outbox_[i].bytes));
+  for (std::size_t i = 0; i < frames; ++i) {
+    const Outgoing& out = outbox_[i];
+    buffers.emplace_back(boost::asio::buffer(out.bytes));
+    if (!out.data.empty()) buffers.emplace_back(boost::asio::buffer(out.data));
+    for (const ReplyPiece& piece : out.pieces) {
+      if (!piece.bytes.empty()) buffers.emplace_back(piece.bytes.data(), piece.bytes.size());
+    }
+  }
   writing_ = true;
   boost::asio::async_write(
       socket_, buffers,

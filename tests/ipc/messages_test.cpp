@@ -88,6 +88,23 @@ TEST(Messages, EveryTypeRoundTripsThroughAFrame) {
   }
 }
 
+TEST(Messages, AResultHeadFollowedByItsDataIsTheResultsFrame) {
+  Result r;
+  r.status = 0x80070057;
+  r.value = 0x0102030405060708;
+  r.bytes = 70000;
+  for (const std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{70000}, std::size_t{kMaxResultDataSize}}) {
+    SCOPED_TRACE(size);
+    r.data.assign(size, 0);
+    for (std::size_t i = 0; i < size; ++i) r.data[i] = static_cast<std::uint8_t>(i * 7U);
+    Bytes sent = encode_result_head(42, r, size);
+    sent.insert(sent.end(), r.data.begin(), r.data.end());
+    EXPECT_EQ(sent, encode_frame(42, r));
+  }
+  EXPECT_THROW((void)encode_result_head(42, r, kMaxResultDataSize + 1), std::length_error);
+}
+
 TEST(Messages, CapsAreInclusive) {
   const Bytes longest_id(kMaxContentIdSize, 0x11);
   const Bytes shortest_id(kMinContentIdSize, 0x22);

@@ -99,6 +99,9 @@ class ClientContentFixture : public ::testing::Test {
     p.op = std::make_shared<PendingOperation>(next_request_++, OperationKind::client_request, 0,
                                               [reply = p.reply, calls = p.calls](Reply r) {
                                                 ++*calls;
+                                                // Result.data in one piece, as sent.
+                                                r.data = r.all_data();
+                                                r.pieces.clear();
                                                 *reply = std::move(r);
                                               });
     return p;

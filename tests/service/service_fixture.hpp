@@ -35,6 +35,9 @@ struct Slot {
   [[nodiscard]] ReplyHandler handler() {
     return [this](Reply r) {
       ++calls;
+      // Result.data in one piece, as the client receives it.
+      r.data = r.all_data();
+      r.pieces.clear();
       reply = std::move(r);
     };
   }

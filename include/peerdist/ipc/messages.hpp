@@ -315,6 +315,14 @@ using Message =
 [[nodiscard]] std::vector<std::uint8_t> encode_frame(std::uint64_t request_id,
                                                      const Message& message);
 
+// The frame of a Result up to its data, whose `data_size` bytes follow it on the wire as they
+// are (the daemon writes a read's blocks from where they lie rather than copy them into a
+// frame): encode_result_head(id, r, n) followed by n bytes d is encode_frame(id, r with data d).
+// r.data is ignored. Throws std::length_error past kMaxResultDataSize.
+[[nodiscard]] std::vector<std::uint8_t> encode_result_head(std::uint64_t request_id,
+                                                           const Result& result,
+                                                           std::size_t data_size);
+
 // Rejects a short or over-long payload, a field over its cap, an unknown tag or a flag other
 // than 0/1. Error offsets are within the payload.
 [[nodiscard]] Expected<Message, util::DecodeError> decode(MessageType type,

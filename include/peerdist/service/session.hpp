@@ -81,6 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
   struct Outgoing {
     std::vector<std::uint8_t> bytes;
     bool result = false;  // answers a request (counts against kMaxOutstanding until written)
+    // Sent after `bytes`, as they are: a Result's data (Reply::data, then its pieces).
+    std::vector<std::uint8_t> data;
+    std::vector<ReplyPiece> pieces;
   };
 
   void wait_readable();
