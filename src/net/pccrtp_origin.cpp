@@ -241,7 +241,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     send_timer_.cancel();
-    if (exchange_) exchange_->cancel();
+    if (auto exchange = exchange_.lock()) exchange->cancel();
     exchange_.reset();
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -404,7 +404,7 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
     context.cache = options().cache;
     context.send_timeout = options().send_timeout;
     context.counters = &state().proxy_counters;
-    exchange_ = std::make_shared<PccrtpProxyExchange>(
+    auto exchange = std::make_shared<PccrtpProxyExchange>(
         context, stream_, request, client_, keep_alive_, negotiate_request(request),
         [self = shared_from_this()](PccrtpProxyResult result) {
           self->exchange_.reset();
@@ -416,7 +416,8 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
           if (!result.keep_alive) self->keep_alive_ = false;
           self->finish(result.ec, result.body_bytes);
         });
-    exchange_->start();
+    exchange_ = exchange;
+    exchange->start();
   }
 
   // An error without a file: 400, 404, 405 (and the proxy's 502, 504).
@@ -561,7 +562,10 @@ class PccrtpOrigin::Session : public std::enable_shared_from_this<Session> {
   std::uint64_t remaining_ = 0;
   std::uint64_t sent_ = 0;
   bool closed_ = false;
-  std::shared_ptr<PccrtpProxyExchange> exchange_;  // the request being forwarded, if any
+  // The request being forwarded, if any. Weak: the exchange's `done` holds this session, and
+  // its pending operations hold the exchange; a strong pointer back would be a cycle that
+  // outlives an io_context stopped before stop() ran.
+  std::weak_ptr<PccrtpProxyExchange> exchange_;
 };
 
 // ---------------------------------------------------------------------------------------------
