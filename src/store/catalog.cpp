@@ -1,21 +1,16 @@
 #include "peerdist/store/catalog.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <ctime>
 #include <limits>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "peerdist/crypto/digest.hpp"
 #include "peerdist/pccrc/codec.hpp"
 
+#include "database_file.hpp"
 #include "sqlite.hpp"
 
 namespace peerdist::store {
@@ -77,10 +72,9 @@ CREATE INDEX segments_by_segment_id ON segments (segment_id);
 // --- Every statement the catalog runs, each in one place. ---
 namespace sql {
 
-// WAL: readers (a status query from another process) never block the writer, and a commit
-// appends to the log instead of rewriting pages in place, so a crash mid-commit cannot tear the
-// main file. It is a property of the file, kept across connections.
-constexpr std::string_view kJournalModeWal = "PRAGMA journal_mode = WAL";
+// database_file::open() puts the file in WAL mode: readers (a status query from another
+// process) never block the writer, and a commit appends to the log instead of rewriting pages
+// in place, so a crash mid-commit cannot tear the main file.
 
 // synchronous=FULL: in WAL mode, NORMAL syncs only at checkpoints, so a commit could be lost to
 // a power cut after insert_publication() returned. FULL syncs the log at every commit. Every
@@ -90,15 +84,6 @@ constexpr std::string_view kJournalModeWal = "PRAGMA journal_mode = WAL";
 constexpr const char* kConnectionPragmas =
     "PRAGMA synchronous = FULL;"
     "PRAGMA foreign_keys = ON;";
-
-// quick_check: O(file size), verifies every page and record format (not index contents, which
-// integrity_check would add at much higher cost). "ok" alone means healthy.
-constexpr std::string_view kQuickCheck = "PRAGMA quick_check";
-
-constexpr std::string_view kApplicationIdQuery = "PRAGMA application_id";
-constexpr std::string_view kUserVersionQuery = "PRAGMA user_version";
-// Anything in the file at all: an empty file is new, not foreign.
-constexpr std::string_view kSchemaObjectCount = "SELECT count(*) FROM sqlite_schema";
 
 // DO NOTHING on the (owner_uid, content_id) conflict: no row comes back, which is
 // already_exists, without relying on an error code for an expected case.
@@ -170,15 +155,6 @@ StoreError corrupt_value(std::string_view what) {
   return {StoreErrc::corrupt, "catalog holds an impossible value for " + std::string(what)};
 }
 
-Expected<std::int64_t, StoreError> query_int(const Database& db, std::string_view query) {
-  auto statement = Statement::prepare(db, query);
-  if (!statement) return Unexpected(std::move(statement).error());
-  auto row = statement->step();
-  if (!row) return Unexpected(std::move(row).error());
-  if (!*row) return Unexpected(StoreError{StoreErrc::database_error, "query returned no row"});
-  return statement->column_int64(0);
-}
-
 std::optional<pccrc::Version> version_from(std::int64_t value) noexcept {
   if (value == 1) return pccrc::Version::v1;
   if (value == 2) return pccrc::Version::v2;
@@ -187,61 +163,6 @@ std::optional<pccrc::Version> version_from(std::int64_t value) noexcept {
 
 std::int64_t to_sql(pccrc::Version v) noexcept {
   return static_cast<std::int64_t>(v);
-}
-
-// Creates the file with mode 0600 before SQLite does (SQLite would use 0644 less the umask):
-// CIs let anyone fetch the content. SQLite gives its -wal and -shm files the database's mode.
-Expected<void, StoreError> create_private_file(const std::filesystem::path& file) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): open is variadic by definition
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const std::error_code err(errno, std::generic_category());
-    return Unexpected(StoreError{StoreErrc::cannot_open,
-                                 "cannot open or create " + file.string() + ": " + err.message()});
-  }
-  ::close(fd);
-  return {};
-}
-
-std::string utc_timestamp() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  std::array<char, 32> text{};
-  const std::size_t n = std::strftime(text.data(), text.size(), "%Y%m%dT%H%M%SZ", &utc);
-  return {text.data(), n};
-}
-
-// Renames a corrupt catalog aside for inspection; returns the new name. SQLite has usually
-// discarded or checkpointed the log when the failed connection closed; a log still there goes
-// first, beside the renamed file: left in place it would be replayed into the new database.
-Expected<std::filesystem::path, StoreError> move_aside(const std::filesystem::path& file) {
-  const std::string base = file.string() + ".corrupt-" + utc_timestamp();
-  std::filesystem::path target = base;
-  std::error_code ec;
-  for (int n = 1;
-       std::filesystem::exists(target, ec) || std::filesystem::exists(target.string() + "-wal", ec);
-       ++n) {
-    target = base + "-" + std::to_string(n);
-  }
-  for (const char* suffix : {"-wal", "-journal"}) {
-    const std::filesystem::path companion = file.string() + suffix;
-    if (std::filesystem::exists(companion, ec)) {
-      std::filesystem::rename(companion, target.string() + suffix, ec);
-      if (ec) {
-        return Unexpected(StoreError{
-            StoreErrc::io_error, "cannot move " + companion.string() + " aside: " + ec.message()});
-      }
-    }
-  }
-  std::filesystem::rename(file, target, ec);
-  if (ec) {
-    return Unexpected(StoreError{StoreErrc::io_error,
-                                 "cannot move " + file.string() + " aside: " + ec.message()});
-  }
-  // The shared-memory index only describes the log; SQLite rebuilds it.
-  std::filesystem::remove(file.string() + "-shm", ec);
-  return target;
 }
 
 // One row of kFindPublication / kListPublications.
@@ -347,91 +268,12 @@ struct Catalog::Impl {
 
 namespace {
 
-// Brings the schema to kSchemaVersion, or says why it cannot. One write transaction: two
-// processes opening a new file at once migrate it once.
-Expected<void, StoreError> migrate(const Database& db) {
-  auto transaction = Transaction::begin(db, Transaction::Kind::immediate);
-  if (!transaction) return Unexpected(std::move(transaction).error());
-
-  auto application_id = query_int(db, sql::kApplicationIdQuery);
-  if (!application_id) return Unexpected(std::move(application_id).error());
-  auto version = query_int(db, sql::kUserVersionQuery);
-  if (!version) return Unexpected(std::move(version).error());
-  auto objects = query_int(db, sql::kSchemaObjectCount);
-  if (!objects) return Unexpected(std::move(objects).error());
-
-  const bool fresh = *application_id == 0 && *version == 0 && *objects == 0;
-  if (!fresh && *application_id != kApplicationId) {
-    return Unexpected(StoreError{StoreErrc::not_a_catalog,
-                                 "a SQLite database of another application (application_id " +
-                                     std::to_string(*application_id) + ")"});
-  }
-  if (*version > Catalog::kSchemaVersion) {
-    return Unexpected(
-        StoreError{StoreErrc::newer_schema, "schema version " + std::to_string(*version) +
-                                                ", this peerdist knows up to " +
-                                                std::to_string(Catalog::kSchemaVersion)});
-  }
-  if (*version < 0) return Unexpected(corrupt_value("user_version"));
-  if (*version == Catalog::kSchemaVersion) return {};  // the transaction ends without changes
-
-  for (auto v = static_cast<std::size_t>(*version); v < kMigrations.size(); ++v) {
-    if (auto done = db.exec(kMigrations[v]); !done) return done;
-  }
-  // PRAGMA takes no parameters; the values are our own constants.
-  const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
-                            "; PRAGMA user_version = " + std::to_string(Catalog::kSchemaVersion);
-  if (auto done = db.exec(stamp.c_str()); !done) return done;
-  return transaction->commit();
-}
-
-// Opens, configures, checks and migrates; errors say only what failed (open() adds the file).
+// Opens, configures, checks and migrates (database_file::open); errors say only what failed
+// (open() adds the file).
 Expected<Database, StoreError> open_database(const std::filesystem::path& file,
                                              const OpenOptions& options) {
-  if (auto created = create_private_file(file); !created) return Unexpected(created.error());
-  auto db = Database::open(file);
-  if (!db) return db;
-  const auto timeout_ms = std::clamp<std::chrono::milliseconds::rep>(
-      options.busy_timeout.count(), 0, std::numeric_limits<int>::max());
-  sqlite3_busy_timeout(db->get(), static_cast<int>(timeout_ms));
-
-  // The first statement reads the file: a file that is not a database fails here (NOTADB).
-  {
-    auto wal = Statement::prepare(*db, sql::kJournalModeWal);
-    if (!wal) return Unexpected(std::move(wal).error());
-    auto row = wal->step();
-    if (!row) return Unexpected(std::move(row).error());
-    // SQLite answers with the mode it is in; a file system without shared memory for the WAL
-    // index would leave it in another, and with it the durability reasoning above.
-    const std::string mode = *row ? wal->column_text(0) : std::string();
-    if (mode != "wal") {
-      return Unexpected(
-          StoreError{StoreErrc::io_error, "cannot use WAL mode (journal mode is '" + mode + "')"});
-    }
-  }
-  if (auto configured = db->exec(sql::kConnectionPragmas); !configured)
-    return Unexpected(configured.error());
-
-  {
-    auto check = Statement::prepare(*db, sql::kQuickCheck);
-    if (!check) return Unexpected(std::move(check).error());
-    std::string problems;
-    int rows = 0;
-    for (;;) {
-      auto row = check->step();
-      if (!row) return Unexpected(std::move(row).error());
-      if (!*row) break;
-      const std::string line = check->column_text(0);
-      if (line == "ok") continue;
-      if (++rows <= 3) problems += (problems.empty() ? "" : "; ") + line;  // enough to tell what
-    }
-    if (rows > 0) {
-      return Unexpected(StoreError{StoreErrc::corrupt, "quick_check found " + std::to_string(rows) +
-                                                           " problem(s): " + problems});
-    }
-  }
-  if (auto migrated = migrate(*db); !migrated) return Unexpected(migrated.error());
-  return db;
+  const database_file::Schema schema{kApplicationId, kMigrations, sql::kConnectionPragmas};
+  return database_file::open(file, schema, options.busy_timeout);
 }
 
 }  // namespace
@@ -442,7 +284,7 @@ Expected<Catalog, StoreError> Catalog::open(const std::filesystem::path& db_file
   std::optional<std::filesystem::path> moved;
   if (!db && db.error().code == StoreErrc::corrupt && options.recover_corrupt) {
     // open_database() closed its connection when it failed: nothing uses the file now.
-    auto target = move_aside(db_file);
+    auto target = database_file::move_aside(db_file);
     if (!target)
       return Unexpected(with_context(std::move(target).error(), "cannot recover catalog", db_file));
     moved = std::move(*target);

@@ -2,8 +2,7 @@
 // identified by application_id, schema versioned by user_version and migrated in one
 // transaction; a corrupt file moved aside on request. Private to src/store.
 //
-// The data cache opens its file with this; it does what Catalog::open does (catalog.cpp keeps
-// its own copy of these steps, written first).
+// The publication catalog and the data cache open their files with this.
 #pragma once
 
 #include <chrono>
