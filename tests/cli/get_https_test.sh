@@ -16,15 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v python3 >/dev/null || { echo "SKIP: python3 (the test origin) is missing"; exit 77; }
 command -v openssl >/dev/null || { echo "SKIP: openssl (the certificates) is missing"; exit 77; }
 
-work=$(mktemp -d /tmp/peerdist-get-https.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work get-https
 fail() {
   echo "FAIL: $*" >&2
   exit 1

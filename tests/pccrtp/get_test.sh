@@ -19,8 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../support/peerdist.sh"
 if ! command -v python3 >/dev/null; then echo "SKIP: python3 (the test origin) is missing"; exit 77; fi
 
-# shellcheck source=test_lib.sh
-. "$here/test_lib.sh"
 make_work get
 fail() {
   echo "FAIL: $*" >&2

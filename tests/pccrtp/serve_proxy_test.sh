@@ -13,8 +13,7 @@ set -euo pipefail
 cli=$(realpath "$1")
 if ! command -v curl >/dev/null; then echo "SKIP: curl is missing"; exit 77; fi
 
-# shellcheck source=test_lib.sh
-. "$(cd "$(dirname "$0")" && pwd)/test_lib.sh"
+. "$(cd "$(dirname "$0")" && pwd)/../support/peerdist.sh"
 make_work proxy
 fail() {
   echo "FAIL: $*" >&2

@@ -2,6 +2,22 @@
 # Shell helpers of the script tests and benchmarks (sourced, not run):
 #   . "$(dirname "$0")/../support/peerdist.sh"     (tests)
 #   . "$(dirname "$0")/../tests/support/peerdist.sh"  (bench)
+#
+#   make_work NAME   sets $work to a new /tmp/peerdist-NAME.XXXXXX and removes it on exit with
+#                    every process whose pid is in `pids` (keep_work=1 keeps the directory)
+#   pids+=($!)       after starting a background process: killed and waited for on exit
+
+pids=()
+make_work() {
+  work=$(mktemp -d "/tmp/peerdist-$1.XXXXXX")
+  trap cleanup EXIT
+}
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${keep_work:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
 
 # peerdist_json_field FILE KEY: the value (number, true/false) of a key that occurs once in a
 # JSON document such as `peerdist get --json` or `peerdist fetch --json` prints.
