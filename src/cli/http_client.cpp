@@ -50,6 +50,19 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// A space or a control byte would end up in the request line (a target "/a b" or one with a
+// CR LF splits it): such a URL, or Location, is refused rather than passed on.
+bool has_space_or_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7f;
+  });
+}
+
+std::string without_fragment(std::string_view target) {
+  return std::string(target.substr(0, target.find('#')));
+}
+
 }  // namespace
 
 std::string Url::host_header() const {
@@ -62,6 +75,9 @@ std::string Url::text() const {
 }
 
 Expected<Url, std::string> parse_url(std::string_view text) {
+  if (has_space_or_control(text)) {
+    return Unexpected(std::string("the URL contains a space or a control character"));
+  }
   const std::string scheme_end = "://";
   const auto colon = text.find(scheme_end);
   if (colon == std::string_view::npos)
@@ -83,7 +99,8 @@ Expected<Url, std::string> parse_url(std::string_view text) {
   url.tls = scheme == "https";
   url.target = std::move(target);
   url.port = url.default_port();
-  if (!authority.empty() && authority.front() == '[') {
+  const bool authority_bracketed = !authority.empty() && authority.front() == '[';
+  if (authority_bracketed) {
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return Unexpected("bad IPv6 address in URL");
     url.host = std::string(authority.substr(1, close - 1));
@@ -98,6 +115,11 @@ Expected<Url, std::string> parse_url(std::string_view text) {
     if (port != std::string_view::npos) url.port = std::string(authority.substr(port + 1));
   }
   if (url.host.empty()) return Unexpected("the URL has no host");
+  // Brackets only enclose an IPv6 literal, and only an IPv6 literal holds colons (RFC 3986).
+  if (url.host.find_first_of("[]") != std::string::npos ||
+      (url.host.find(':') != std::string::npos && !authority_bracketed)) {
+    return Unexpected("bad host in URL");
+  }
   if (url.port.empty() || url.port.size() > 5 ||
       !std::all_of(url.port.begin(), url.port.end(),
                    [](unsigned char c) { return std::isdigit(c) != 0; }) ||
@@ -108,17 +130,20 @@ Expected<Url, std::string> parse_url(std::string_view text) {
 }
 
 Expected<Url, std::string> resolve_location(const Url& base, std::string_view location) {
+  if (has_space_or_control(location)) {
+    return Unexpected(std::string("the Location contains a space or a control character"));
+  }
   if (location.find("://") != std::string_view::npos) return parse_url(location);
   if (location.starts_with("//")) {
     return parse_url((base.tls ? "https:" : "http:") + std::string(location));
   }
   Url url = base;
   if (location.starts_with("/")) {
-    url.target = std::string(location);
+    url.target = without_fragment(location);
   } else {
     std::string directory = base.target.substr(0, base.target.find('?'));
     directory.resize(directory.rfind('/') + 1);
-    url.target = directory + std::string(location);
+    url.target = directory + without_fragment(location);
   }
   return url;
 }

@@ -42,6 +42,9 @@ TEST(ParseUrl, RefusesWhatItCannotFetch) {
   EXPECT_FALSE(parse_url("http://h:8a/x"));
   EXPECT_FALSE(parse_url("http://user@h/x"));
   EXPECT_FALSE(parse_url("http://[::1/x"));
+  EXPECT_FALSE(parse_url("https://]::[:18/x"));  // found by http_url_fuzz
+  EXPECT_FALSE(parse_url("http://a:b:80/"));     // colons only inside brackets
+  EXPECT_FALSE(parse_url("http://[a[b]/"));
 }
 
 TEST(ParseUrl, HttpsDefaultsTo443AndKeepsItsScheme) {
@@ -92,6 +95,19 @@ TEST(ResolveLocation, AbsoluteRelativeAndSchemeRelative) {
   auto secure = resolve_location(*base, "https://secure.example/x");
   ASSERT_TRUE(secure);
   EXPECT_EQ(secure->text(), "https://secure.example/x");
+}
+
+TEST(ParseUrl, RefusesSpacesAndControlBytes) {
+  EXPECT_FALSE(parse_url("http://h/a b"));
+  EXPECT_FALSE(parse_url("http://h/a\r\nX-Injected: 1"));
+  EXPECT_FALSE(parse_url("http://h\t/"));
+  const auto base = parse_url("http://h/dir/x");
+  ASSERT_TRUE(base);
+  EXPECT_FALSE(resolve_location(*base, "/a b"));
+  EXPECT_FALSE(resolve_location(*base, "y\x7f"));
+  const auto fragment = resolve_location(*base, "y.iso#part");
+  ASSERT_TRUE(fragment);
+  EXPECT_EQ(fragment->target, "/dir/y.iso");
 }
 
 TEST(LastPathSegment, IsTheDefaultOutputName) {
